@@ -1,0 +1,132 @@
+// Package spec holds the options a render takes, as plain values with no cgo.
+// Package presets parses URLs into an Options; package transform renders one.
+// It lives under transform because the pixel pipeline owns what the options
+// mean; it is separate so that the URL parser (and its fuzzer) need no libvips.
+package spec
+
+// Fit says how the source is fitted into the target box (Cloudflare's terms).
+type Fit string
+
+const (
+	FitScaleDown Fit = "scale-down" // contain, but never enlarge (default)
+	FitContain   Fit = "contain"    // fit inside the box, keep aspect ratio
+	FitCover     Fit = "cover"      // fill the box, crop the overflow
+	FitCrop      Fit = "crop"       // cover, but never enlarge
+	FitPad       Fit = "pad"        // contain, then pad to the box with the background
+	FitSqueeze   Fit = "squeeze"    // stretch to the box, ignore aspect ratio
+)
+
+// Fits lists every Fit, in documentation order.
+var Fits = []Fit{FitScaleDown, FitContain, FitCover, FitCrop, FitPad, FitSqueeze}
+
+// GravityKind says which part of the image survives a crop.
+type GravityKind string
+
+const (
+	GravityCenter      GravityKind = "center"
+	GravityTop         GravityKind = "top"
+	GravityBottom      GravityKind = "bottom"
+	GravityLeft        GravityKind = "left"
+	GravityRight       GravityKind = "right"
+	GravityTopLeft     GravityKind = "top-left"
+	GravityTopRight    GravityKind = "top-right"
+	GravityBottomLeft  GravityKind = "bottom-left"
+	GravityBottomRight GravityKind = "bottom-right"
+	GravityAuto        GravityKind = "auto"  // the salient region
+	GravityFace        GravityKind = "face"  // the faces, else as auto
+	GravityFocal       GravityKind = "focal" // the point (X, Y), written "XxY" in URLs
+)
+
+// Gravity is a GravityKind plus, for GravityFocal, the focal point as
+// fractions of the oriented source (0..1, from the top left).
+type Gravity struct {
+	Kind GravityKind
+	X, Y float64
+}
+
+// Format is an output format, or FormatAuto (pick from Accept), or FormatJSON
+// (metadata instead of pixels). The zero value means "not asked for": the
+// output keeps the source's format where browsers can show it.
+type Format string
+
+const (
+	FormatUnset Format = ""
+	FormatAuto  Format = "auto"
+	FormatAVIF  Format = "avif"
+	FormatWebP  Format = "webp"
+	FormatJPEG  Format = "jpeg"
+	FormatPNG   Format = "png"
+	FormatJSON  Format = "json"
+)
+
+// Metadata says what source metadata survives into the output.
+type Metadata string
+
+const (
+	MetadataNone      Metadata = "none"      // strip everything, GPS included (default)
+	MetadataCopyright Metadata = "copyright" // keep only the copyright/artist notice
+	MetadataKeep      Metadata = "keep"      // keep EXIF/XMP/IPTC as they are
+)
+
+// Color is an sRGB colour with alpha.
+type Color struct{ R, G, B, A uint8 }
+
+// Options is everything a render needs to know about the output. The zero
+// value of each field means "not set"; Normalize applies the defaults.
+type Options struct {
+	Width, Height int     // target box in CSS px; 0 = free
+	DPR           float64 // device pixel ratio; 0 = 1
+	Fit           Fit
+	Gravity       Gravity
+	Quality       int // 1..100; 0 = the format's default from config
+	Format        Format
+	Blur          float64 // Gaussian sigma; 0 = none
+	Sharpen       float64 // 0 = none
+	Background    *Color  // nil = not set (white for flatten, transparent for pad where alpha is possible)
+	Rotate        int     // 0, 90, 180, 270, applied after EXIF orientation
+	FlipH, FlipV  bool
+	Metadata      Metadata
+	Anim          *bool // nil = default (keep animation)
+}
+
+// Normalize fills in the defaults so that equal meanings compare equal.
+func (o Options) Normalize() Options {
+	if o.DPR == 0 {
+		o.DPR = 1
+	}
+	if o.Fit == "" {
+		o.Fit = FitScaleDown
+	}
+	if o.Gravity.Kind == "" {
+		o.Gravity.Kind = GravityCenter
+	}
+	if o.Gravity.Kind != GravityFocal {
+		o.Gravity.X, o.Gravity.Y = 0, 0
+	}
+	if o.Metadata == "" {
+		o.Metadata = MetadataNone
+	}
+	return o
+}
+
+// KeepAnimation reports whether animated sources stay animated.
+func (o Options) KeepAnimation() bool { return o.Anim == nil || *o.Anim }
+
+// TargetWidth and TargetHeight are the box in device pixels (CSS px × dpr),
+// rounded; 0 means free.
+func (o Options) TargetWidth() int  { return scale(o.Width, o.DPR) }
+func (o Options) TargetHeight() int { return scale(o.Height, o.DPR) }
+
+func scale(px int, dpr float64) int {
+	if px == 0 {
+		return 0
+	}
+	if dpr == 0 {
+		dpr = 1
+	}
+	v := int(float64(px)*dpr + 0.5)
+	if v < 1 {
+		v = 1
+	}
+	return v
+}
