@@ -1,0 +1,43 @@
+# pixmill — see README.md. Every target installs what it needs first.
+SHELL := /bin/bash
+GO ?= $(shell command -v go 2>/dev/null || echo $(HOME)/.local/pixmill-go/bin/go)
+export PATH := $(dir $(GO)):$(shell $(GO) env GOPATH 2>/dev/null)/bin:$(PATH)
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+FUZZTIME ?= 20s
+
+.PHONY: all deps build run test test-deps unit fuzz vet bench clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/pixmill ./cmd/pixmill
+
+# Serve the bundled sample images on :8080 (metrics on :9090).
+run: build
+	./bin/pixmill serve
+
+test-deps: deps
+	@scripts/install-versitygw.sh
+
+# Every test: format and vet checks, the whole suite (libvips, the corpus,
+# real HTTP, a real versitygw S3 server), then each fuzz target briefly.
+test: test-deps vet
+	CI=$${CI:-} $(GO) test -count=1 -timeout 30m ./...
+	$(MAKE) --no-print-directory fuzz
+
+vet:
+	@out="$$(gofmt -l .)"; \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+fuzz:
+	$(GO) test ./presets -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+
+bench: deps
+	$(GO) test ./transform ./presets -run '^$$' -bench . -benchmem -count 1
+
+clean:
+	rm -rf bin

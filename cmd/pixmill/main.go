@@ -1,0 +1,226 @@
+// Command pixmill is the image server and its tools:
+//
+//	pixmill serve   [--config FILE]                     run the server
+//	pixmill sign    [--config FILE] "/{transform}/{key}" print the signed path
+//	pixmill srcset  [--config FILE] --preset NAME KEY    print a srcset attribute value
+//	pixmill version                                      print versions
+//
+// With no --config, ./config.yaml is read when present, else built-in
+// defaults serve the bundled sample images. PIXMILL_* variables override
+// config keys (PIXMILL_SIGNING_KEYS=k1,k2).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pixmill/pixmill/internal/app"
+	"github.com/pixmill/pixmill/internal/config"
+	"github.com/pixmill/pixmill/transform"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "pixmill:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage:
+  pixmill serve  [--config FILE]
+  pixmill sign   [--config FILE] "/{transform}/{key}"
+  pixmill srcset [--config FILE] --preset NAME KEY
+  pixmill version`
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	cmd, args := args[0], args[1:]
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "configuration file (default ./config.yaml if present)")
+	preset := fs.String("preset", "", "preset name (srcset)")
+	switch cmd {
+	case "serve", "sign", "srcset":
+	case "version", "--version", "-v":
+		fmt.Fprintf(stdout, "pixmill %s (libvips %s, pipeline %s, %s)\n", version, vipsVersion(), transform.PipelineVersion, goVersion())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	switch cmd {
+	case "sign":
+		return sign(cfg, fs.Args(), stdout)
+	case "srcset":
+		return srcset(cfg, *preset, fs.Args(), stdout)
+	}
+	return serve(cfg, stderr)
+}
+
+func loadConfig(path string) (config.Config, error) {
+	if path == "" {
+		if _, err := os.Stat("config.yaml"); err == nil {
+			path = "config.yaml"
+		}
+	}
+	return config.Load(path)
+}
+
+func sign(cfg config.Config, args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errors.New(`sign takes one path: pixmill sign --config FILE "/{transform}/{key}"`)
+	}
+	if len(cfg.Signing.Keys) == 0 {
+		return errors.New("no signing.keys configured (or PIXMILL_SIGNING_KEYS): nothing to sign with")
+	}
+	p, _, err := app.NewParser(&cfg)
+	if err != nil {
+		return err
+	}
+	signed, err := p.Sign(args[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, signed)
+	return nil
+}
+
+func srcset(cfg config.Config, preset string, args []string, stdout io.Writer) error {
+	if preset == "" || len(args) != 1 {
+		return errors.New("srcset takes --preset NAME and one source key")
+	}
+	p, _, err := app.NewParser(&cfg)
+	if err != nil {
+		return err
+	}
+	pr, ok := p.Presets()[preset]
+	if ok && !pr.Public && len(cfg.Signing.Keys) == 0 {
+		return errors.New("preset is not public and no signing.keys are configured")
+	}
+	v, err := p.Srcset(preset, args[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, v)
+	return nil
+}
+
+func serve(cfg config.Config, stderr io.Writer) error {
+	log := newLogger(cfg.Log.Level, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	public, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	var metrics net.Listener
+	if cfg.MetricsListen != "" {
+		if metrics, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
+			return fmt.Errorf("metrics_listen: %w", err)
+		}
+	}
+	if a.GeneratedKey {
+		log.Warn("no signing.keys configured: signing with a random key made for this process; set signing.keys (or PIXMILL_SIGNING_KEYS) for URLs that outlive it")
+	}
+	log.Info("pixmill serving", "listen", public.Addr().String(), "metrics", addr(metrics),
+		"source", redactURL(cfg.Source.URL), "libvips", vipsVersion(), "version", version)
+	printExamples(stderr, a, public.Addr())
+	err = a.Serve(ctx, public, metrics, 25*time.Second)
+	log.Info("pixmill stopped")
+	return err
+}
+
+// printExamples shows working URLs for the sample images, one signed and one
+// public preset, so that a first run has something to click.
+func printExamples(w io.Writer, a *app.App, at net.Addr) {
+	base := "http://" + hostPort(at)
+	fmt.Fprintln(w, "example URLs:")
+	if signed, err := a.Parser.Sign("/w=400,h=300,fit=cover,g=auto,f=auto/group.jpg"); err == nil {
+		fmt.Fprintln(w, "  signed:         "+base+signed)
+	}
+	if signed, err := a.Parser.Sign("/w=300,f=json/landscape_exif6.jpg"); err == nil {
+		fmt.Fprintln(w, "  metadata:       "+base+signed)
+	}
+	for name, pr := range a.Parser.Presets() {
+		if !pr.Public {
+			continue
+		}
+		fmt.Fprintf(w, "  public preset:  %s/_/%s/grace_hopper.jpg\n", base, name)
+		if len(pr.Widths) > 0 {
+			fmt.Fprintf(w, "  ladder width:   %s/_/%s,w=%d/grace_hopper.jpg\n", base, name, pr.Widths[0])
+		}
+		break
+	}
+}
+
+func hostPort(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func addr(l net.Listener) string {
+	if l == nil {
+		return ""
+	}
+	return l.Addr().String()
+}
+
+// redactURL drops query parameters, which may carry credentials.
+func redactURL(u string) string {
+	base, _, _ := strings.Cut(u, "?")
+	return base
+}
+
+func newLogger(level string, w io.Writer) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func vipsVersion() string {
+	transform.Startup(1)
+	return transform.Version()
+}
+
+func goVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		return bi.GoVersion
+	}
+	return "go"
+}

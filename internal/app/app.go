@@ -1,0 +1,136 @@
+// Package app wires one pixmill server from a Config: the source bucket, the
+// URL parser, the renderer and the HTTP server. cmd/pixmill and the
+// end-to-end tests build the server the same way through it.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/pixmill/pixmill/internal/config"
+	"github.com/pixmill/pixmill/presets"
+	"github.com/pixmill/pixmill/server"
+	"github.com/pixmill/pixmill/source"
+	"github.com/pixmill/pixmill/transform"
+	"github.com/pixmill/pixmill/transform/spec"
+)
+
+// App is a wired server.
+type App struct {
+	Config       config.Config
+	Parser       *presets.Parser
+	Store        *source.Store
+	Renderer     *transform.Renderer
+	Server       *server.Server
+	GeneratedKey bool // no signing key was configured; one was made for this process
+}
+
+// New builds an App from cfg.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	parser, generated, err := NewParser(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	renderer, err := transform.New(TransformConfig(cfg))
+	if err != nil {
+		return nil, err
+	}
+	store, err := source.Open(ctx, source.Config{
+		URL:      cfg.Source.URL,
+		MaxBytes: cfg.Limits.MaxSourceBytes,
+		Timeout:  cfg.Source.Timeout.D(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("source.url: %w", err)
+	}
+	srv := server.New(server.Config{
+		Headers: server.HeaderConfig{
+			MaxAge:               cfg.Headers.MaxAge.D(),
+			SMaxAge:              cfg.Headers.SMaxAge.D(),
+			StaleWhileRevalidate: cfg.Headers.StaleWhileRevalidate.D(),
+			StaleIfError:         cfg.Headers.StaleIfError.D(),
+			Immutable:            cfg.Headers.Immutable,
+			SurrogateKeyHeader:   cfg.Headers.SurrogateKeyHeader,
+			CacheTagHeader:       cfg.Headers.CacheTagHeader,
+		},
+		ErrorTTL:       cfg.Headers.ErrorTTL.D(),
+		Concurrency:    cfg.Limits.Concurrency,
+		Queue:          cfg.Limits.Queue,
+		QueueTimeout:   cfg.Limits.QueueTimeout.D(),
+		RequestTimeout: cfg.Limits.RequestTimeout.D(),
+	}, parser, store, renderer, server.NewMetrics(), log)
+	return &App{Config: cfg, Parser: parser, Store: store, Renderer: renderer, Server: srv, GeneratedKey: generated}, nil
+}
+
+// NewParser builds the URL parser from cfg (a signing key is generated when
+// none is configured; see config.SigningKeys).
+func NewParser(cfg *config.Config) (*presets.Parser, bool, error) {
+	keys, generated := cfg.SigningKeys()
+	p, err := presets.New(presets.Config{
+		Keys:          keys,
+		SignatureSize: cfg.Signing.Size,
+		AllowUnsigned: cfg.Signing.AllowUnsigned,
+		Presets:       cfg.Presets,
+		MaxDimension:  cfg.Limits.MaxOutputDimension,
+		MaxDPR:        cfg.Limits.MaxDPR,
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("presets/signing: %w", err)
+	}
+	return p, generated, nil
+}
+
+// TransformConfig is the renderer's part of cfg.
+func TransformConfig(cfg config.Config) transform.Config {
+	f := cfg.Formats
+	return transform.Config{
+		Quality: map[spec.Format]int{
+			spec.FormatJPEG: f.JPEG.Quality,
+			spec.FormatWebP: f.WebP.Quality,
+			spec.FormatAVIF: f.AVIF.Quality,
+			spec.FormatPNG:  f.PNG.Quality,
+		},
+		AVIFEffort:         f.AVIF.Effort,
+		WebPEffort:         f.WebP.Effort,
+		JPEGProgressive:    f.JPEG.Progressive,
+		PNGCompression:     f.PNG.Compression,
+		MaxSourcePixels:    cfg.Limits.MaxSourcePixels,
+		MaxFrames:          cfg.Limits.MaxFrames,
+		MaxOutputDimension: cfg.Limits.MaxOutputDimension,
+		Inputs:             f.Inputs,
+		VipsConcurrency:    1,
+	}
+}
+
+// Close releases the source bucket.
+func (a *App) Close() error { return a.Store.Close() }
+
+// Serve runs the public and metrics listeners until ctx ends, then shuts
+// down gracefully: listeners close at once, in-flight requests get up to
+// grace to finish.
+func (a *App) Serve(ctx context.Context, public, metrics net.Listener, grace time.Duration) error {
+	pub := &http.Server{Handler: a.Server.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	errc := make(chan error, 2)
+	go func() { errc <- pub.Serve(public) }()
+	var met *http.Server
+	if metrics != nil {
+		met = &http.Server{Handler: a.Server.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- met.Serve(metrics) }()
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := pub.Shutdown(sctx)
+	if met != nil {
+		_ = met.Shutdown(sctx)
+	}
+	return err
+}

@@ -1,0 +1,246 @@
+// Package config is pixmill's configuration file: one typed struct, its
+// defaults in one place, PIXMILL_* environment overrides, and validation at
+// start-up that names the bad key. Only cmd/ reads it; it hands each package
+// the part that package needs.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/pixmill/pixmill/presets"
+)
+
+// Config is the whole configuration file. The yaml names are the contract
+// documented in config.yaml and docs/operations.md.
+type Config struct {
+	Listen        string                    `yaml:"listen"`
+	MetricsListen string                    `yaml:"metrics_listen"`
+	Source        Source                    `yaml:"source"`
+	Signing       Signing                   `yaml:"signing"`
+	Presets       map[string]presets.Preset `yaml:"presets"`
+	Limits        Limits                    `yaml:"limits"`
+	Cache         Cache                     `yaml:"cache"`
+	Formats       Formats                   `yaml:"formats"`
+	Headers       Headers                   `yaml:"headers"`
+	Vision        Vision                    `yaml:"vision"`
+	Log           Log                       `yaml:"log"`
+}
+
+type Source struct {
+	URL     string   `yaml:"url"`
+	Timeout Duration `yaml:"timeout"`
+}
+
+type Signing struct {
+	Keys          []string `yaml:"keys"`
+	Size          int      `yaml:"size"`
+	AllowUnsigned bool     `yaml:"allow_unsigned"`
+}
+
+type Limits struct {
+	MaxSourceBytes     int64    `yaml:"max_source_bytes"`
+	MaxSourcePixels    int64    `yaml:"max_source_pixels"`
+	MaxFrames          int      `yaml:"max_frames"`
+	MaxOutputDimension int      `yaml:"max_output_dimension"`
+	MaxDPR             float64  `yaml:"max_dpr"`
+	Concurrency        int      `yaml:"concurrency"`
+	Queue              int      `yaml:"queue"`
+	QueueTimeout       Duration `yaml:"queue_timeout"`
+	RequestTimeout     Duration `yaml:"request_timeout"`
+}
+
+type Cache struct {
+	MaxBytes     int64    `yaml:"max_bytes"`
+	MaxItemBytes int64    `yaml:"max_item_bytes"`
+	SourceTTL    Duration `yaml:"source_ttl"`
+}
+
+type Formats struct {
+	Inputs []string `yaml:"inputs"`
+	JPEG   struct {
+		Quality     int  `yaml:"quality"`
+		Progressive bool `yaml:"progressive"`
+	} `yaml:"jpeg"`
+	WebP struct {
+		Quality int `yaml:"quality"`
+		Effort  int `yaml:"effort"`
+	} `yaml:"webp"`
+	AVIF struct {
+		Quality int `yaml:"quality"`
+		Effort  int `yaml:"effort"`
+	} `yaml:"avif"`
+	PNG struct {
+		Quality     int `yaml:"quality"`
+		Compression int `yaml:"compression"`
+	} `yaml:"png"`
+}
+
+type Headers struct {
+	MaxAge               Duration `yaml:"max_age"`
+	SMaxAge              Duration `yaml:"s_maxage"`
+	StaleWhileRevalidate Duration `yaml:"stale_while_revalidate"`
+	StaleIfError         Duration `yaml:"stale_if_error"`
+	Immutable            bool     `yaml:"immutable"`
+	ErrorTTL             Duration `yaml:"error_ttl"`
+	SurrogateKeyHeader   string   `yaml:"surrogate_key_header"`
+	CacheTagHeader       string   `yaml:"cache_tag_header"`
+}
+
+type Vision struct {
+	URL string `yaml:"url"`
+}
+
+type Log struct {
+	Level string `yaml:"level"`
+}
+
+// Default is the built-in configuration: it serves the bundled sample images
+// from ./samples with the two example presets of DESIGN.md.
+func Default() Config {
+	var c Config
+	c.Listen = ":8080"
+	c.MetricsListen = ":9090"
+	c.Source = Source{URL: "file://samples", Timeout: Duration(10 * time.Second)}
+	c.Signing = Signing{Size: presets.DefaultSignatureSize}
+	c.Presets = map[string]presets.Preset{
+		"thumb": {Transform: "w=200,h=200,fit=cover,g=auto,f=auto", Widths: []int{100, 200, 400}, Public: true},
+		"hero":  {Transform: "w=1600,h=900,fit=cover,f=auto", Widths: []int{320, 640, 960, 1280, 1600, 1920}},
+	}
+	c.Limits = Limits{
+		MaxSourceBytes:     50 << 20,
+		MaxSourcePixels:    50_000_000,
+		MaxFrames:          500,
+		MaxOutputDimension: 8192,
+		MaxDPR:             4,
+		Concurrency:        0, // number of cores
+		Queue:              64,
+		QueueTimeout:       Duration(5 * time.Second),
+		RequestTimeout:     Duration(30 * time.Second),
+	}
+	c.Cache = Cache{MaxBytes: 512 << 20, MaxItemBytes: 8 << 20, SourceTTL: Duration(60 * time.Second)}
+	c.Formats.Inputs = []string{"jpeg", "png", "webp", "gif", "avif", "heif", "tiff", "jp2k", "jxl"}
+	c.Formats.JPEG.Quality = 80
+	c.Formats.WebP.Quality, c.Formats.WebP.Effort = 75, 4
+	c.Formats.AVIF.Quality, c.Formats.AVIF.Effort = 60, 3
+	c.Formats.PNG.Quality, c.Formats.PNG.Compression = 100, 6
+	c.Headers = Headers{
+		MaxAge:               Duration(24 * time.Hour),
+		SMaxAge:              Duration(365 * 24 * time.Hour),
+		StaleWhileRevalidate: Duration(24 * time.Hour),
+		StaleIfError:         Duration(7 * 24 * time.Hour),
+		ErrorTTL:             Duration(10 * time.Second),
+		SurrogateKeyHeader:   "Surrogate-Key",
+		CacheTagHeader:       "Cache-Tag",
+	}
+	c.Log.Level = "info"
+	return c
+}
+
+// Load reads path over the defaults (path "" means defaults only; a file's
+// presets replace the sample ones rather than merging), then
+// applies PIXMILL_* environment overrides, then validates.
+func Load(path string) (Config, error) {
+	c := Default()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, err
+		}
+		// The sample presets belong to the built-in configuration only: a
+		// file states all of its presets, so no public preset appears unasked.
+		c.Presets = nil
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true) // a misspelt key is an error, not a silent default
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // an empty file means defaults
+			return c, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&c, os.LookupEnv); err != nil {
+		return c, err
+	}
+	c.resolve()
+	return c, c.Validate()
+}
+
+// resolve fills in values that depend on the machine.
+func (c *Config) resolve() {
+	if c.Limits.Concurrency <= 0 {
+		c.Limits.Concurrency = runtime.NumCPU()
+	}
+	// file:// URLs relative to the working directory, as in the defaults.
+	if rest, ok := strings.CutPrefix(c.Source.URL, "file://"); ok && !strings.HasPrefix(rest, "/") {
+		path, query, _ := strings.Cut(rest, "?")
+		if abs, err := filepath.Abs(path); err == nil {
+			c.Source.URL = "file://" + filepath.ToSlash(abs)
+			if query != "" {
+				c.Source.URL += "?" + query
+			}
+		}
+	}
+}
+
+// Validate names the first bad key.
+func (c *Config) Validate() error {
+	checks := []struct {
+		bad bool
+		msg string
+	}{
+		{c.Listen == "", "listen must be set"},
+		{c.Source.URL == "", "source.url must be set"},
+		{c.Source.Timeout <= 0, "source.timeout must be positive"},
+		{c.Limits.MaxSourceBytes <= 0, "limits.max_source_bytes must be positive"},
+		{c.Limits.MaxSourcePixels <= 0, "limits.max_source_pixels must be positive"},
+		{c.Limits.MaxFrames <= 0, "limits.max_frames must be positive"},
+		{c.Limits.MaxOutputDimension <= 0 || c.Limits.MaxOutputDimension > 65535, "limits.max_output_dimension must be in 1..65535"},
+		{c.Limits.MaxDPR < 1, "limits.max_dpr must be at least 1"},
+		{c.Limits.Queue < 0, "limits.queue must not be negative"},
+		{c.Limits.QueueTimeout <= 0, "limits.queue_timeout must be positive"},
+		{c.Limits.RequestTimeout <= 0, "limits.request_timeout must be positive"},
+		{c.Cache.MaxBytes < 0, "cache.max_bytes must not be negative"},
+		{c.Headers.ErrorTTL < 0, "headers.error_ttl must not be negative"},
+	}
+	for _, ch := range checks {
+		if ch.bad {
+			return errors.New(ch.msg)
+		}
+	}
+	for i, k := range c.Signing.Keys {
+		if len(k) < 16 {
+			return fmt.Errorf("signing.keys[%d]: a key must be at least 16 bytes", i)
+		}
+	}
+	switch strings.ToLower(c.Log.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log.level: %q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	return nil
+}
+
+// SigningKeys returns the configured keys as bytes. When none is configured
+// and unsigned requests are not all allowed, it makes a random key for this
+// process and reports generated=true, so that signed URLs work in a demo but
+// no known key is ever deployed by accident.
+func (c *Config) SigningKeys() (keys [][]byte, generated bool) {
+	for _, k := range c.Signing.Keys {
+		keys = append(keys, []byte(k))
+	}
+	if len(keys) > 0 {
+		return keys, false
+	}
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	c.Signing.Keys = []string{base64.RawURLEncoding.EncodeToString(b)}
+	return [][]byte{[]byte(c.Signing.Keys[0])}, true
+}

@@ -1,0 +1,128 @@
+package presets
+
+import (
+	"strconv"
+
+	"github.com/pixmill/pixmill/transform/spec"
+)
+
+// Canonical is the one transform string for r's meaning: aliases resolved,
+// presets expanded, defaults omitted, items sorted by option name, numbers
+// in their shortest form, "_" when nothing is left. Two paths that mean the
+// same output have the same Canonical, and Canonical parses back to the
+// same Options. See docs/url.md, "Canonical form".
+func (r Request) Canonical() string { return canonical(r.Options) }
+
+// normalize is spec.Options.Normalize plus the folds that make equal
+// meanings equal Options: anim=true is the default (nil), and the focal
+// point 0.5x0.5 is the center.
+func normalize(o spec.Options) spec.Options {
+	o = o.Normalize()
+	if o.Anim != nil && *o.Anim {
+		o.Anim = nil
+	}
+	if o.Gravity == (spec.Gravity{Kind: spec.GravityFocal, X: 0.5, Y: 0.5}) {
+		o.Gravity = spec.Gravity{Kind: spec.GravityCenter}
+	}
+	return o
+}
+
+func canonical(o spec.Options) string {
+	o = normalize(o)
+	b := make([]byte, 0, 64)
+	item := func(name string) {
+		if len(b) > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, name...)
+		b = append(b, '=')
+	}
+	// Sorted by option name; keep this order when adding options.
+	if o.Anim != nil {
+		item("anim")
+		b = strconv.AppendBool(b, *o.Anim)
+	}
+	if c := o.Background; c != nil {
+		item("background")
+		b = appendHex(b, c.R, c.G, c.B)
+		if c.A != 0xff {
+			b = appendHex(b, c.A)
+		}
+	}
+	if o.Blur != 0 {
+		item("blur")
+		b = appendFloat(b, o.Blur)
+	}
+	if o.DPR != 1 {
+		item("dpr")
+		b = appendFloat(b, o.DPR)
+	}
+	if o.Fit != spec.FitScaleDown {
+		item("fit")
+		b = append(b, o.Fit...)
+	}
+	if o.FlipH || o.FlipV {
+		item("flip")
+		if o.FlipH {
+			b = append(b, 'h')
+		}
+		if o.FlipV {
+			b = append(b, 'v')
+		}
+	}
+	if o.Format != spec.FormatUnset {
+		item("format")
+		b = append(b, o.Format...)
+	}
+	if g := o.Gravity; g.Kind == spec.GravityFocal {
+		item("gravity")
+		b = appendFloat(b, g.X)
+		b = append(b, 'x')
+		b = appendFloat(b, g.Y)
+	} else if g.Kind != spec.GravityCenter {
+		item("gravity")
+		b = append(b, g.Kind...)
+	}
+	if o.Height != 0 {
+		item("height")
+		b = strconv.AppendInt(b, int64(o.Height), 10)
+	}
+	if o.Metadata != spec.MetadataNone {
+		item("metadata")
+		b = append(b, o.Metadata...)
+	}
+	if o.Quality != 0 {
+		item("quality")
+		b = strconv.AppendInt(b, int64(o.Quality), 10)
+	}
+	if o.Rotate != 0 {
+		item("rotate")
+		b = strconv.AppendInt(b, int64(o.Rotate), 10)
+	}
+	if o.Sharpen != 0 {
+		item("sharpen")
+		b = appendFloat(b, o.Sharpen)
+	}
+	if o.Width != 0 {
+		item("width")
+		b = strconv.AppendInt(b, int64(o.Width), 10)
+	}
+	if len(b) == 0 {
+		return "_"
+	}
+	return string(b)
+}
+
+// appendFloat writes the shortest decimal that parses back to f exactly,
+// never with an exponent: 2 -> "2", 1.50 -> "1.5".
+func appendFloat(b []byte, f float64) []byte { return strconv.AppendFloat(b, f, 'f', -1, 64) }
+
+func formatFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func appendHex(b []byte, vs ...byte) []byte {
+	const digits = "0123456789abcdef"
+	for _, v := range vs {
+		b = append(b, digits[v>>4], digits[v&0xf])
+	}
+	return b
+}

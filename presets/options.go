@@ -1,0 +1,326 @@
+package presets
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/pixmill/pixmill/internal/fault"
+	"github.com/pixmill/pixmill/transform/spec"
+)
+
+// field is one bit per option: which fields of spec.Options an option (or a
+// preset) sets. Presets are applied by copying the fields in their mask.
+type field uint16
+
+const (
+	fWidth field = 1 << iota
+	fHeight
+	fFit
+	fGravity
+	fDPR
+	fQuality
+	fFormat
+	fBlur
+	fSharpen
+	fBackground
+	fRotate
+	fFlip
+	fMetadata
+	fAnim
+)
+
+// option is one transform option: its name, its alias and how a value is
+// parsed into spec.Options.
+type option struct {
+	name, alias string
+	field       field
+	set         func(p *Parser, o *spec.Options, v string) error
+}
+
+// options is the option table, in documentation order.
+var options = []*option{
+	{"width", "w", fWidth, func(p *Parser, o *spec.Options, v string) (err error) {
+		o.Width, err = parseInt("width", v, 1, p.cfg.MaxDimension)
+		return err
+	}},
+	{"height", "h", fHeight, func(p *Parser, o *spec.Options, v string) (err error) {
+		o.Height, err = parseInt("height", v, 1, p.cfg.MaxDimension)
+		return err
+	}},
+	{"fit", "", fFit, func(_ *Parser, o *spec.Options, v string) error {
+		for _, f := range spec.Fits {
+			if string(f) == v {
+				o.Fit = f
+				return nil
+			}
+		}
+		return notOneOf("fit", v, fitNames)
+	}},
+	{"gravity", "g", fGravity, func(_ *Parser, o *spec.Options, v string) (err error) {
+		o.Gravity, err = parseGravity(v)
+		return err
+	}},
+	{"dpr", "", fDPR, func(p *Parser, o *spec.Options, v string) (err error) {
+		o.DPR, err = parseDecimal("dpr", v, 1, p.cfg.MaxDPR)
+		return err
+	}},
+	{"quality", "q", fQuality, func(_ *Parser, o *spec.Options, v string) (err error) {
+		o.Quality, err = parseInt("quality", v, 1, 100)
+		return err
+	}},
+	{"format", "f", fFormat, func(_ *Parser, o *spec.Options, v string) error {
+		switch f := spec.Format(v); f {
+		case spec.FormatAuto, spec.FormatAVIF, spec.FormatWebP, spec.FormatJPEG, spec.FormatPNG, spec.FormatJSON:
+			o.Format = f
+			return nil
+		}
+		return notOneOf("format", v, "auto, avif, webp, jpeg, png, json")
+	}},
+	{"blur", "", fBlur, func(_ *Parser, o *spec.Options, v string) (err error) {
+		o.Blur, err = parseDecimal("blur", v, 0, 250)
+		return err
+	}},
+	{"sharpen", "", fSharpen, func(_ *Parser, o *spec.Options, v string) (err error) {
+		o.Sharpen, err = parseDecimal("sharpen", v, 0, 10)
+		return err
+	}},
+	{"background", "bg", fBackground, func(_ *Parser, o *spec.Options, v string) error {
+		c, ok := parseHexColor(v)
+		if !ok {
+			return bad("background: %q is not a hex colour rrggbb or rrggbbaa", v)
+		}
+		o.Background = &c
+		return nil
+	}},
+	{"rotate", "", fRotate, func(_ *Parser, o *spec.Options, v string) error {
+		switch v {
+		case "0", "90", "180", "270":
+			o.Rotate, _ = strconv.Atoi(v)
+			return nil
+		}
+		return notOneOf("rotate", v, "0, 90, 180, 270")
+	}},
+	{"flip", "", fFlip, func(_ *Parser, o *spec.Options, v string) error {
+		switch v {
+		case "h":
+			o.FlipH, o.FlipV = true, false
+		case "v":
+			o.FlipH, o.FlipV = false, true
+		case "hv":
+			o.FlipH, o.FlipV = true, true
+		default:
+			return notOneOf("flip", v, "h, v, hv")
+		}
+		return nil
+	}},
+	{"metadata", "", fMetadata, func(_ *Parser, o *spec.Options, v string) error {
+		switch m := spec.Metadata(v); m {
+		case spec.MetadataNone, spec.MetadataCopyright, spec.MetadataKeep:
+			o.Metadata = m
+			return nil
+		}
+		return notOneOf("metadata", v, "none, copyright, keep")
+	}},
+	{"anim", "", fAnim, func(_ *Parser, o *spec.Options, v string) error {
+		switch v {
+		case "true":
+			o.Anim = nil // the default; one spelling for one meaning
+		case "false":
+			keep := false
+			o.Anim = &keep
+		default:
+			return notOneOf("anim", v, "true, false")
+		}
+		return nil
+	}},
+}
+
+// optionByName maps names and aliases to options.
+var optionByName = func() map[string]*option {
+	m := make(map[string]*option, 2*len(options))
+	for _, o := range options {
+		m[o.name] = o
+		if o.alias != "" {
+			m[o.alias] = o
+		}
+	}
+	return m
+}()
+
+var fitNames = func() string {
+	names := make([]string, len(spec.Fits))
+	for i, f := range spec.Fits {
+		names[i] = string(f)
+	}
+	return strings.Join(names, ", ")
+}()
+
+var gravityKinds = []spec.GravityKind{
+	spec.GravityCenter, spec.GravityTop, spec.GravityBottom, spec.GravityLeft, spec.GravityRight,
+	spec.GravityTopLeft, spec.GravityTopRight, spec.GravityBottomLeft, spec.GravityBottomRight,
+	spec.GravityAuto, spec.GravityFace,
+}
+
+// parseGravity reads a named gravity or a focal point "XxY" (fractions 0..1).
+func parseGravity(v string) (spec.Gravity, error) {
+	for _, k := range gravityKinds {
+		if string(k) == v {
+			return spec.Gravity{Kind: k}, nil
+		}
+	}
+	xs, ys, ok := strings.Cut(v, "x")
+	if !ok {
+		return spec.Gravity{}, notOneOf("gravity", v,
+			"center, top, bottom, left, right, top-left, top-right, bottom-left, bottom-right, auto, face, XxY")
+	}
+	x, okx := decimal(xs)
+	y, oky := decimal(ys)
+	if !okx || !oky {
+		return spec.Gravity{}, bad("gravity: %q is not a focal point XxY of two fractions like 0.5x0.33", v)
+	}
+	if x > 1 || y > 1 {
+		return spec.Gravity{}, bad("gravity: %s is out of range: both fractions must be in 0..1", v)
+	}
+	return spec.Gravity{Kind: spec.GravityFocal, X: x, Y: y}, nil
+}
+
+// parseInt reads a decimal integer (digits only: no sign, no spaces) in lo..hi.
+func parseInt(name, v string, lo, hi int) (int, error) {
+	if v == "" {
+		return 0, bad("%s: %q is not an integer", name, v)
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return 0, bad("%s: %q is not an integer", name, v)
+		}
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi { // err: only ErrRange is left
+		return 0, bad("%s: %s is out of range %d..%d", name, v, lo, hi)
+	}
+	return n, nil
+}
+
+// parseDecimal reads digits with an optional fraction ("2", "1.5") in lo..hi.
+func parseDecimal(name, v string, lo, hi float64) (float64, error) {
+	f, ok := decimal(v)
+	if !ok {
+		return 0, bad("%s: %q is not a decimal number", name, v)
+	}
+	if f < lo || f > hi {
+		return 0, bad("%s: %s is out of range %s..%s", name, v, formatFloat(lo), formatFloat(hi))
+	}
+	return f, nil
+}
+
+// decimal accepts only [0-9]+(\.[0-9]+)? so that exponents, hex floats,
+// signs, "inf" and "nan" (all of which strconv.ParseFloat takes) never
+// reach an Options.
+func decimal(v string) (float64, bool) {
+	digits, frac := 0, -1
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case '0' <= c && c <= '9':
+			digits++
+		case c == '.' && frac < 0 && digits > 0:
+			frac = i
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || frac == len(v)-1 {
+		return 0, false
+	}
+	f, _ := strconv.ParseFloat(v, 64) // syntax is checked; a range error gives ±Inf or 0, caught by the range check
+	return f, true
+}
+
+func parseHexColor(v string) (spec.Color, bool) {
+	if len(v) != 6 && len(v) != 8 {
+		return spec.Color{}, false
+	}
+	var b [4]byte
+	b[3] = 0xff
+	for i := 0; i < len(v); i += 2 {
+		hi, ok1 := unhex(v[i])
+		lo, ok2 := unhex(v[i+1])
+		if !ok1 || !ok2 {
+			return spec.Color{}, false
+		}
+		b[i/2] = hi<<4 | lo
+	}
+	return spec.Color{R: b[0], G: b[1], B: b[2], A: b[3]}, true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// copyFields copies the fields in mask from src to dst. Pointers are copied
+// deeply so that no two Options share a mutable value.
+func copyFields(dst, src *spec.Options, mask field) {
+	if mask&fWidth != 0 {
+		dst.Width = src.Width
+	}
+	if mask&fHeight != 0 {
+		dst.Height = src.Height
+	}
+	if mask&fFit != 0 {
+		dst.Fit = src.Fit
+	}
+	if mask&fGravity != 0 {
+		dst.Gravity = src.Gravity
+	}
+	if mask&fDPR != 0 {
+		dst.DPR = src.DPR
+	}
+	if mask&fQuality != 0 {
+		dst.Quality = src.Quality
+	}
+	if mask&fFormat != 0 {
+		dst.Format = src.Format
+	}
+	if mask&fBlur != 0 {
+		dst.Blur = src.Blur
+	}
+	if mask&fSharpen != 0 {
+		dst.Sharpen = src.Sharpen
+	}
+	if mask&fBackground != 0 {
+		dst.Background = clonePtr(src.Background)
+	}
+	if mask&fRotate != 0 {
+		dst.Rotate = src.Rotate
+	}
+	if mask&fFlip != 0 {
+		dst.FlipH, dst.FlipV = src.FlipH, src.FlipV
+	}
+	if mask&fMetadata != 0 {
+		dst.Metadata = src.Metadata
+	}
+	if mask&fAnim != 0 {
+		dst.Anim = clonePtr(src.Anim)
+	}
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+func bad(format string, args ...any) error { return fault.New(fault.BadRequest, format, args...) }
+
+func notOneOf(name, v, list string) error {
+	return bad("%s: %q is not one of %s", name, v, list)
+}

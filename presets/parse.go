@@ -1,0 +1,231 @@
+package presets
+
+import (
+	"math"
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/pixmill/pixmill/internal/fault"
+	"github.com/pixmill/pixmill/transform/spec"
+)
+
+// Request is a parsed, verified request path.
+type Request struct {
+	Signature string       // as sent ("_" = unsigned)
+	Transform string       // raw transform segment as sent
+	Key       string       // source key, percent-decoded
+	Preset    string       // the first named preset used, if any
+	Signed    bool         // a signature verified
+	Options   spec.Options // normalized: defaults applied, equal meanings equal
+}
+
+// Parse verifies and parses a request path in its escaped form, as
+// r.URL.EscapedPath() gives it: "/{signature}/{transform}/{source-key}".
+//
+// Errors are fault.BadRequest (malformed path, transform or key) or
+// fault.Forbidden (missing or bad signature, unsigned request that the
+// unsigned rules do not allow). Authorization is decided before the
+// transform is looked at in detail, so an unsigned client learns nothing
+// from 400s about what it may not ask for.
+func (p *Parser) Parse(escapedPath string) (Request, error) {
+	sig, transform, escKey, err := splitPath(escapedPath)
+	if err != nil {
+		return Request{}, err
+	}
+	signed := false
+	switch {
+	case sig == "_":
+		if !p.cfg.AllowUnsigned {
+			if err := p.checkUnsigned(transform); err != nil {
+				return Request{}, err
+			}
+		}
+	case sig == "":
+		return Request{}, fault.New(fault.Forbidden, "missing signature")
+	default:
+		// The signed message is the path after the signature segment,
+		// exactly as sent: "/" + transform + "/" + escaped key.
+		if !p.verify(sig, escapedPath[1+len(sig):]) {
+			return Request{}, fault.New(fault.Forbidden, "bad signature")
+		}
+		signed = true
+	}
+	req, err := p.parseBody(transform, escKey)
+	if err != nil {
+		return Request{}, err
+	}
+	req.Signature, req.Signed = sig, signed
+	return req, nil
+}
+
+// parseBody parses the transform and the key; it is Parse without the
+// signature, shared with Sign.
+func (p *Parser) parseBody(transform, escKey string) (Request, error) {
+	key, err := decodeKey(escKey)
+	if err != nil {
+		return Request{}, err
+	}
+	st, err := p.applyTransform(transform, true)
+	if err != nil {
+		return Request{}, err
+	}
+	opts, err := p.finish(&st)
+	if err != nil {
+		return Request{}, err
+	}
+	return Request{Transform: transform, Key: key, Preset: st.preset, Options: opts}, nil
+}
+
+func splitPath(path string) (sig, transform, escKey string, err error) {
+	rest, ok := strings.CutPrefix(path, "/")
+	if ok {
+		sig, rest, ok = strings.Cut(rest, "/")
+	}
+	if ok {
+		transform, escKey, ok = strings.Cut(rest, "/")
+	}
+	if !ok {
+		return "", "", "", bad("path must be /{signature}/{transform}/{source-key}")
+	}
+	return sig, transform, escKey, nil
+}
+
+// decodeKey percent-decodes the source key and refuses keys that could
+// escape a directory, alias another key or confuse a storage backend:
+// empty, invalid escapes, invalid UTF-8, control characters (NUL included),
+// backslashes, and empty, "." or ".." segments (a leading "/" is an empty
+// first segment).
+func decodeKey(esc string) (string, error) {
+	if esc == "" {
+		return "", bad("empty source key")
+	}
+	key, err := url.PathUnescape(esc)
+	if err != nil {
+		return "", bad("source key: invalid percent-encoding")
+	}
+	if !utf8.ValidString(key) {
+		return "", bad("source key: not valid UTF-8")
+	}
+	for _, r := range key {
+		if unicode.IsControl(r) {
+			return "", bad("source key: contains NUL or a control character")
+		}
+		if r == '\\' {
+			return "", bad("source key: contains a backslash")
+		}
+	}
+	for rest, first, more := key, true, true; more; first = false {
+		var seg string
+		seg, rest, more = strings.Cut(rest, "/")
+		switch {
+		case seg == "" && first:
+			return "", bad("source key: must not start with /")
+		case seg == "":
+			return "", bad("source key: contains an empty segment (// or a trailing /)")
+		case seg == "." || seg == "..":
+			return "", bad("source key: contains a %q segment", seg)
+		}
+	}
+	return key, nil
+}
+
+// state is what applying a transform accumulates.
+type state struct {
+	opts   spec.Options
+	mask   field  // fields set by any item
+	preset string // first preset named
+
+	// The last preset that set both width and height, and whether items
+	// after it set width or height: one set alone keeps the preset's
+	// aspect ratio (finish derives the other).
+	aspectW, aspectH int
+	setW, setH       bool
+}
+
+// applyTransform applies the comma-separated items of t in order, later
+// ones overriding earlier ones. withPresets is false while presets
+// themselves are loaded: presets may not name presets.
+func (p *Parser) applyTransform(t string, withPresets bool) (state, error) {
+	var st state
+	switch t {
+	case "":
+		return st, bad("empty transform (use _ for no options)")
+	case "_":
+		return st, nil
+	}
+	for rest, more := t, true; more; {
+		var item string
+		item, rest, more = strings.Cut(rest, ",")
+		name, val, isOption := strings.Cut(item, "=")
+		switch {
+		case item == "":
+			return st, bad("transform %q has an empty item", t)
+		case item == "_":
+			return st, bad(`transform %q: "_" (no options) must stand alone`, t)
+		case isOption:
+			o := optionByName[name]
+			if o == nil {
+				return st, bad("unknown option %q", name)
+			}
+			if err := o.set(p, &st.opts, val); err != nil {
+				return st, err
+			}
+			st.mask |= o.field
+			st.setW = st.setW || o.field == fWidth
+			st.setH = st.setH || o.field == fHeight
+		case !withPresets:
+			return st, bad("%q: a preset cannot name another preset", item)
+		default:
+			d := p.presets[item]
+			if d == nil {
+				return st, bad("unknown preset %q", item)
+			}
+			if st.preset == "" {
+				st.preset = item
+			}
+			copyFields(&st.opts, &d.opts, d.mask)
+			st.mask |= d.mask
+			if d.mask&(fWidth|fHeight) == fWidth|fHeight {
+				st.aspectW, st.aspectH = d.opts.Width, d.opts.Height
+				st.setW, st.setH = false, false
+			} else {
+				st.setW = st.setW || d.mask&fWidth != 0
+				st.setH = st.setH || d.mask&fHeight != 0
+			}
+		}
+	}
+	return st, nil
+}
+
+// finish derives a dimension from a preset's aspect ratio where only the
+// other was overridden, normalizes, and checks the device-pixel limit.
+func (p *Parser) finish(st *state) (spec.Options, error) {
+	if st.aspectW > 0 && st.setW != st.setH {
+		if st.setW {
+			st.opts.Height = ratio(st.opts.Width, st.aspectH, st.aspectW)
+		} else {
+			st.opts.Width = ratio(st.opts.Height, st.aspectW, st.aspectH)
+		}
+	}
+	o := normalize(st.opts)
+	if tw, th, lim := o.TargetWidth(), o.TargetHeight(), p.cfg.MaxDimension; tw > lim || th > lim {
+		return o, bad("%dx%d at dpr %s is %dx%d device px, over the limit of %d",
+			o.Width, o.Height, formatFloat(o.DPR), tw, th, lim)
+	}
+	return o, nil
+}
+
+// ratio is round(n * num / den), at least 1, saturating rather than
+// overflowing (finish's limit check then rejects it).
+func ratio(n, num, den int) int {
+	v := math.Round(float64(n) * float64(num) / float64(den))
+	switch {
+	case v < 1:
+		return 1
+	case v > math.MaxInt32:
+		return math.MaxInt32
+	}
+	return int(v)
+}

@@ -1,0 +1,152 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pixmill/pixmill/transform"
+	"github.com/pixmill/pixmill/transform/spec"
+)
+
+// HeaderConfig says what the success headers carry.
+type HeaderConfig struct {
+	MaxAge               time.Duration
+	SMaxAge              time.Duration
+	StaleWhileRevalidate time.Duration
+	StaleIfError         time.Duration
+	Immutable            bool
+	SurrogateKeyHeader   string // "" leaves it out
+	CacheTagHeader       string // "" leaves it out
+}
+
+// CacheControl is the success Cache-Control value.
+func (h HeaderConfig) CacheControl() string {
+	parts := []string{"public", "max-age=" + secs(h.MaxAge)}
+	if h.SMaxAge > 0 {
+		parts = append(parts, "s-maxage="+secs(h.SMaxAge))
+	}
+	if h.StaleWhileRevalidate > 0 {
+		parts = append(parts, "stale-while-revalidate="+secs(h.StaleWhileRevalidate))
+	}
+	if h.StaleIfError > 0 {
+		parts = append(parts, "stale-if-error="+secs(h.StaleIfError))
+	}
+	if h.Immutable {
+		parts = append(parts, "immutable")
+	}
+	return strings.Join(parts, ", ")
+}
+
+func secs(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second), 10) }
+
+// acceptClass reduces an Accept header to what negotiation can tell apart,
+// so that equivalent headers share one variant (one ETag, one cache entry).
+func acceptClass(accept string) string {
+	a := transform.ParseAccept(accept)
+	switch {
+	case a.AVIF && a.WebP:
+		return "avif+webp"
+	case a.AVIF:
+		return "avif"
+	case a.WebP:
+		return "webp"
+	}
+	return "none"
+}
+
+// variantETag is a strong validator computed before rendering: the same
+// source version, canonical transform, negotiation input and pipeline
+// version always render the same bytes. For a negotiated format the Accept
+// class stands in for the output format, since the format follows from it
+// and from the source (alpha, frames), which the version pins.
+func variantETag(sourceVersion, canonical string, format spec.Format, accept string) string {
+	negotiation := string(format)
+	if format == spec.FormatAuto {
+		negotiation = "auto:" + acceptClass(accept)
+	}
+	sum := sha256.Sum256([]byte(sourceVersion + "\x00" + canonical + "\x00" + negotiation + "\x00" + transform.PipelineVersion))
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:15]) + `"`
+}
+
+// etagMatches implements If-None-Match's weak comparison (RFC 9110 13.1.2).
+func etagMatches(ifNoneMatch, etag string) bool {
+	if ifNoneMatch == "" {
+		return false
+	}
+	bare := strings.TrimPrefix(etag, "W/")
+	for _, t := range strings.Split(ifNoneMatch, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == bare {
+			return true
+		}
+	}
+	return false
+}
+
+// contentDisposition names the file after the source key's stem and the
+// output's extension, with an RFC 6266 UTF-8 form for non-ASCII names.
+func contentDisposition(key string, ext string) string {
+	stem := path.Base(key)
+	if i := strings.LastIndexByte(stem, '.'); i > 0 {
+		stem = stem[:i]
+	}
+	name := stem + "." + ext
+	ascii := make([]byte, 0, len(name))
+	plain := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			ascii = append(ascii, '_')
+			plain = false
+			continue
+		}
+		ascii = append(ascii, c)
+	}
+	v := `inline; filename="` + string(ascii) + `"`
+	if !plain {
+		v += "; filename*=UTF-8''" + url.PathEscape(name)
+	}
+	return v
+}
+
+// purgeTag is the CDN purge tag of a source key: short, header-safe, and the
+// same for every variant of the key.
+func purgeTag(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "src-" + base64.RawURLEncoding.EncodeToString(sum[:12])
+}
+
+// timing collects the Server-Timing stages of one request.
+type timing struct {
+	queue, fetch, transform, encode time.Duration
+}
+
+func (t timing) header() string {
+	return fmt.Sprintf("queue;dur=%.1f, fetch;dur=%.1f, transform;dur=%.1f, encode;dur=%.1f",
+		ms(t.queue), ms(t.fetch), ms(t.transform), ms(t.encode))
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// setCacheHeaders writes what a 200 and a 304 share.
+func (s *Server) setCacheHeaders(h http.Header, etag string, negotiated bool, key string) {
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", s.cacheControl)
+	if negotiated {
+		h.Set("Vary", "Accept")
+	}
+	tag := purgeTag(key)
+	if s.cfg.Headers.SurrogateKeyHeader != "" {
+		h.Set(s.cfg.Headers.SurrogateKeyHeader, tag)
+	}
+	if s.cfg.Headers.CacheTagHeader != "" {
+		h.Set(s.cfg.Headers.CacheTagHeader, tag)
+	}
+}

@@ -1,0 +1,133 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pixmill/pixmill/internal/app"
+	"github.com/pixmill/pixmill/internal/config"
+)
+
+// testServer is a real pixmill server on loopback, built from a config file
+// the test wrote, exactly as `pixmill serve --config` builds it.
+type testServer struct {
+	URL        string // http://127.0.0.1:PORT
+	MetricsURL string
+	App        *app.App
+}
+
+// startServer writes configYAML to a file, loads it like the CLI does, and
+// serves it on 127.0.0.1:0 until the test ends.
+func startServer(t testing.TB, configYAML string) *testServer {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(configYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("PIXMILL_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		cancel()
+		t.Fatalf("app: %v", err)
+	}
+	pub, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	met, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, pub, met, 5*time.Second) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("server did not shut down within 10s")
+		}
+		_ = a.Close()
+	})
+	return &testServer{URL: "http://" + pub.Addr().String(), MetricsURL: "http://" + met.Addr().String() + "/metrics", App: a}
+}
+
+// get sends a GET with optional header pairs and returns the response with
+// its body read.
+func (s *testServer) get(t testing.TB, path string, headers ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: reading body: %v", path, err)
+	}
+	return resp, body
+}
+
+// sign signs "/{transform}/{key}" with the server's own parser.
+func (s *testServer) sign(t testing.TB, path string) string {
+	t.Helper()
+	p, err := s.App.Parser.Sign(path)
+	if err != nil {
+		t.Fatalf("sign %s: %v", path, err)
+	}
+	return p
+}
+
+// corpusDir is ../shared/corpus beside the repository; PIXMILL_CORPUS
+// overrides. Outside CI a missing corpus skips; in CI it fails.
+func corpusDir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("PIXMILL_CORPUS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared", "corpus")
+	}
+	abs, err := filepath.Abs(dir)
+	if err == nil {
+		_, err = os.Stat(filepath.Join(abs, "MANIFEST.tsv"))
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("corpus not found at %s: %v", dir, err)
+		}
+		t.Skipf("corpus not found at %s: %v", dir, err)
+	}
+	return abs
+}
+
+// samplesDir is the bundled sample images.
+func samplesDir(t testing.TB) string {
+	abs, err := filepath.Abs(filepath.Join("..", "samples"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}
+
+const testKey = "test-signing-key-0123456789"

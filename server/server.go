@@ -1,0 +1,119 @@
+// Package server is pixmill's HTTP face: the chi router, the image handler,
+// response headers, admission control, the one error mapping and metrics.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/pixmill/pixmill/presets"
+	"github.com/pixmill/pixmill/source"
+	"github.com/pixmill/pixmill/transform"
+)
+
+// Source is what the server needs of the originals' storage.
+type Source interface {
+	Attributes(ctx context.Context, key string) (source.Attributes, error)
+	Read(ctx context.Context, key string) (source.Object, error)
+	Ping(ctx context.Context) error
+}
+
+// Config is the server's part of the configuration.
+type Config struct {
+	Headers           HeaderConfig
+	ErrorTTL          time.Duration
+	Concurrency       int           // transforms at once
+	Queue             int           // requests waiting for a transform slot
+	QueueTimeout      time.Duration // longest wait for a slot
+	RequestTimeout    time.Duration // whole request, fetch and render
+	RetryAfterSeconds int           // Retry-After on 503
+}
+
+// Server serves images. Build it with New and mount Handler.
+type Server struct {
+	cfg          Config
+	parser       *presets.Parser
+	source       Source
+	renderer     *transform.Renderer
+	metrics      *Metrics
+	admit        *admission
+	log          *slog.Logger
+	cacheControl string
+}
+
+// New wires a Server. metrics may be shared with a metrics listener.
+func New(cfg Config, parser *presets.Parser, src Source, renderer *transform.Renderer, metrics *Metrics, log *slog.Logger) *Server {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 1
+	}
+	if cfg.QueueTimeout <= 0 {
+		cfg.QueueTimeout = 5 * time.Second
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 30 * time.Second
+	}
+	if cfg.RetryAfterSeconds <= 0 {
+		cfg.RetryAfterSeconds = 1
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Server{
+		cfg:          cfg,
+		parser:       parser,
+		source:       src,
+		renderer:     renderer,
+		metrics:      metrics,
+		admit:        newAdmission(cfg.Concurrency, cfg.Queue, cfg.QueueTimeout, metrics),
+		log:          log,
+		cacheControl: cfg.Headers.CacheControl(),
+	}
+}
+
+// Handler is the public router: health, readiness and images.
+func (s *Server) Handler() http.Handler {
+	r := chi.NewRouter()
+	r.Use(requestID, s.accessLog, s.recoverPanics)
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Get("/favicon.ico", http.NotFound)
+	r.Get("/*", s.image)
+	r.Head("/*", s.image)
+	return r
+}
+
+// MetricsHandler serves /metrics for the metrics listener.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// readyz says whether libvips is up and the source storage answers.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if transform.Version() == "" {
+		http.Error(w, "libvips not started", http.StatusServiceUnavailable)
+		return
+	}
+	if err := s.source.Ping(ctx); err != nil {
+		s.log.Warn("readyz: source not reachable", "err", err)
+		http.Error(w, "source not reachable", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}

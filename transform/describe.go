@@ -1,0 +1,65 @@
+package transform
+
+import (
+	"context"
+
+	"github.com/pixmill/pixmill/transform/spec"
+)
+
+// Description is the f=json answer: the source as its header tells it, and
+// what the same URL without f=json would produce.
+type Description struct {
+	Width       int         `json:"width"`
+	Height      int         `json:"height"`
+	Format      string      `json:"format"`
+	Orientation int         `json:"orientation"`
+	Frames      int         `json:"frames"`
+	HasAlpha    bool        `json:"has_alpha"`
+	Output      OutputShape `json:"output"`
+	Crop        *Rect       `json:"crop,omitempty"`
+	Faces       []Box       `json:"faces,omitempty"`
+}
+
+// OutputShape is the rendered size and format.
+type OutputShape struct {
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Format string `json:"format"`
+}
+
+// Box is a region as fractions of the oriented source.
+type Box struct {
+	X      float64 `json:"x"`
+	Y      float64 `json:"y"`
+	Width  float64 `json:"width"`
+	Height float64 `json:"height"`
+	Score  float64 `json:"score,omitempty"`
+}
+
+// Describe answers f=json. It decodes pixels only when the crop's place must
+// be found from them (g=auto, g=face), and then only at the scaled size.
+func (r *Renderer) Describe(ctx context.Context, buf []byte, opts spec.Options, accept string) (Description, error) {
+	plan, err := r.Prepare(buf, opts, accept)
+	if err != nil {
+		return Description{}, err
+	}
+	if plan.Focus {
+		s := &state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan}
+		err := s.run(focusSteps)
+		s.close()
+		if err != nil {
+			return Description{}, err
+		}
+	}
+	src := plan.Source
+	return Description{
+		Width:       src.Width,
+		Height:      src.Height,
+		Format:      src.Format,
+		Orientation: src.Orientation,
+		Frames:      src.Frames,
+		HasAlpha:    src.HasAlpha,
+		Output:      OutputShape{Width: plan.CanvasW, Height: plan.CanvasH, Format: string(plan.Format)},
+		Crop:        plan.SourceCrop(),
+	}, nil
+}

@@ -1,0 +1,224 @@
+package transform
+
+import (
+	"math"
+
+	"github.com/pixmill/pixmill/transform/spec"
+)
+
+// Rect is a window in pixels.
+type Rect struct {
+	X      int `json:"x"`
+	Y      int `json:"y"`
+	Width  int `json:"width"`
+	Height int `json:"height"`
+}
+
+// Plan is everything the steps need, computed from the header and the options
+// before any pixel is decoded. f=json returns it without running the steps.
+type Plan struct {
+	Source     Info
+	Options    spec.Options // normalized
+	Format     spec.Format  // output format, after negotiation
+	Negotiated bool         // the format came from Accept
+	Animated   bool         // frames are kept
+
+	// Oriented is the source size after EXIF orientation and the URL's rotate.
+	OrientedW, OrientedH int
+	// Scaled is the whole oriented source after resizing, before cropping.
+	ScaledW, ScaledH int
+	// Crop is the window kept from the scaled image; nil keeps all of it.
+	// When Focus is set, its size is fixed but its position is found from
+	// the pixels (g=auto, g=face) and Crop.X/Y are filled in by the crop step.
+	Crop  *Rect
+	Focus bool
+	// Canvas is the output size; larger than the kept image only for fit=pad,
+	// where the image sits at (PadX, PadY).
+	CanvasW, CanvasH int
+	PadX, PadY       int
+}
+
+// Scale is the ratio of scaled to oriented size (horizontal).
+func (p *Plan) Scale() float64 { return float64(p.ScaledW) / float64(p.OrientedW) }
+
+// SourceCrop is the crop window in the pixels of the EXIF-oriented source
+// (the frame f=json reports width and height in), or nil. The URL's rotate
+// and flips are undone: Crop lives in the frame after them.
+func (p *Plan) SourceCrop() *Rect {
+	if p.Crop == nil {
+		return nil
+	}
+	// Each axis is mapped by its own ratio, as the resize did; edges are
+	// rounded rather than sizes so that the window never leaves the source.
+	sx := float64(p.OrientedW) / float64(p.ScaledW)
+	sy := float64(p.OrientedH) / float64(p.ScaledH)
+	x0 := clamp(int(math.Round(float64(p.Crop.X)*sx)), 0, p.OrientedW)
+	y0 := clamp(int(math.Round(float64(p.Crop.Y)*sy)), 0, p.OrientedH)
+	x1 := clamp(int(math.Round(float64(p.Crop.X+p.Crop.Width)*sx)), x0, p.OrientedW)
+	y1 := clamp(int(math.Round(float64(p.Crop.Y+p.Crop.Height)*sy)), y0, p.OrientedH)
+	r := Rect{X: x0, Y: y0, Width: x1 - x0, Height: y1 - y0}
+
+	o := p.Options
+	if o.FlipH {
+		r.X = p.OrientedW - r.X - r.Width
+	}
+	if o.FlipV {
+		r.Y = p.OrientedH - r.Y - r.Height
+	}
+	if o.Rotate == 90 || o.Rotate == 180 || o.Rotate == 270 {
+		r.X, r.Y = orientWindow(r.X, r.Y, r.Width, r.Height, p.OrientedW, p.OrientedH, 360-o.Rotate, false, false)
+		if o.Rotate != 180 {
+			r.Width, r.Height = r.Height, r.Width
+		}
+	}
+	return &r
+}
+
+// NewPlan computes the geometry of a render. opts must be normalized.
+func NewPlan(info Info, opts spec.Options, format spec.Format, negotiated bool, cfg Config) *Plan {
+	p := &Plan{
+		Source:     info,
+		Options:    opts,
+		Format:     format,
+		Negotiated: negotiated,
+		Animated:   info.Animated() && opts.KeepAnimation() && format == spec.FormatWebP,
+		OrientedW:  info.Width,
+		OrientedH:  info.Height,
+	}
+	if opts.Rotate == 90 || opts.Rotate == 270 {
+		p.OrientedW, p.OrientedH = p.OrientedH, p.OrientedW
+	}
+	ow, oh := float64(p.OrientedW), float64(p.OrientedH)
+	tw, th := opts.TargetWidth(), opts.TargetHeight()
+
+	// A box with one free side takes the source's aspect ratio: every fit
+	// mode then reduces to contain (or scale-down for the never-enlarging ones).
+	fit := opts.Fit
+	if tw == 0 || th == 0 {
+		switch fit {
+		case spec.FitCrop, spec.FitScaleDown:
+			fit = spec.FitScaleDown
+		default:
+			fit = spec.FitContain
+		}
+		switch {
+		case tw == 0 && th == 0:
+			tw, th = p.OrientedW, p.OrientedH
+			fit = spec.FitScaleDown
+		case tw == 0:
+			tw = max(1, int(math.Round(float64(th)*ow/oh)))
+		default:
+			th = max(1, int(math.Round(float64(tw)*oh/ow)))
+		}
+	}
+	// The output is bounded: a box over the limit shrinks as a whole, so
+	// that the output keeps the shape that was asked for. Every fit then
+	// stays inside the box (cover and crop by cropping to it).
+	maxDim := cfg.MaxOutputDimension
+	if maxDim <= 0 {
+		maxDim = DefaultConfig().MaxOutputDimension
+	}
+	if tw > maxDim || th > maxDim {
+		s := math.Min(float64(maxDim)/float64(tw), float64(maxDim)/float64(th))
+		tw = clamp(int(math.Round(float64(tw)*s)), 1, maxDim)
+		th = clamp(int(math.Round(float64(th)*s)), 1, maxDim)
+	}
+	fw, fh := float64(tw), float64(th)
+
+	var scale float64
+	switch fit {
+	case spec.FitSqueeze:
+		p.ScaledW, p.ScaledH = tw, th
+	case spec.FitContain, spec.FitPad:
+		scale = math.Min(fw/ow, fh/oh)
+	case spec.FitCover:
+		scale = math.Max(fw/ow, fh/oh)
+	case spec.FitCrop:
+		scale = math.Min(math.Max(fw/ow, fh/oh), 1)
+	default: // scale-down
+		scale = math.Min(math.Min(fw/ow, fh/oh), 1)
+	}
+	if fit != spec.FitSqueeze {
+		p.ScaledW, p.ScaledH = scaledSize(ow, oh, scale, tw, th)
+	}
+	// Cover of an extreme aspect ratio enlarges one side far past the box
+	// before the crop; libvips computes only the window, but its sizes
+	// must stay within its coordinate limits.
+	if limit := maxScaledFactor * maxDim; p.ScaledW > limit || p.ScaledH > limit {
+		s := math.Min(float64(limit)/float64(p.ScaledW), float64(limit)/float64(p.ScaledH))
+		p.ScaledW = max(1, int(float64(p.ScaledW)*s))
+		p.ScaledH = max(1, int(float64(p.ScaledH)*s))
+	}
+	p.CanvasW, p.CanvasH = p.ScaledW, p.ScaledH
+
+	if fit == spec.FitCover || fit == spec.FitCrop {
+		cw, ch := min(tw, p.ScaledW), min(th, p.ScaledH)
+		if cw < p.ScaledW || ch < p.ScaledH {
+			p.Crop = &Rect{Width: cw, Height: ch}
+			p.Focus = opts.Gravity.Kind == spec.GravityAuto || opts.Gravity.Kind == spec.GravityFace
+			p.Crop.X, p.Crop.Y = place(p.ScaledW, p.ScaledH, cw, ch, opts.Gravity)
+			p.CanvasW, p.CanvasH = cw, ch
+		}
+	}
+	if fit == spec.FitPad && (p.ScaledW < tw || p.ScaledH < th) {
+		p.CanvasW, p.CanvasH = tw, th
+		p.PadX, p.PadY = place(tw, th, p.ScaledW, p.ScaledH, opts.Gravity)
+	}
+	return p
+}
+
+// maxScaledFactor bounds the scaled image, before the crop, at this many
+// times the output limit.
+const maxScaledFactor = 16
+
+// scaledSize applies scale, snapping a side to the box when it is less than a
+// pixel off, so that cover and contain meet the box exactly. A side a whole
+// pixel short (a 399 px source in a 400 px box) is not enlarged.
+func scaledSize(ow, oh, scale float64, tw, th int) (int, int) {
+	w := max(1, int(math.Round(ow*scale)))
+	h := max(1, int(math.Round(oh*scale)))
+	if w != tw && math.Abs(ow*scale-float64(tw)) < 1 {
+		w = tw
+	}
+	if h != th && math.Abs(oh*scale-float64(th)) < 1 {
+		h = th
+	}
+	return w, h
+}
+
+// place positions an inner w×h window inside an outer W×H area by gravity:
+// compass points share out the slack, a focal point centres the window on
+// itself as far as the edges allow. auto and face start centred.
+func place(outerW, outerH, w, h int, g spec.Gravity) (int, int) {
+	fx, fy := 0.5, 0.5
+	switch g.Kind {
+	case spec.GravityTop:
+		fy = 0
+	case spec.GravityBottom:
+		fy = 1
+	case spec.GravityLeft:
+		fx = 0
+	case spec.GravityRight:
+		fx = 1
+	case spec.GravityTopLeft:
+		fx, fy = 0, 0
+	case spec.GravityTopRight:
+		fx, fy = 1, 0
+	case spec.GravityBottomLeft:
+		fx, fy = 0, 1
+	case spec.GravityBottomRight:
+		fx, fy = 1, 1
+	case spec.GravityFocal:
+		x := clamp(int(math.Round(g.X*float64(outerW)-float64(w)/2)), 0, outerW-w)
+		y := clamp(int(math.Round(g.Y*float64(outerH)-float64(h)/2)), 0, outerH-h)
+		return x, y
+	}
+	return int(math.Round(fx * float64(outerW-w))), int(math.Round(fy * float64(outerH-h)))
+}
+
+func clamp(v, lo, hi int) int {
+	if hi < lo {
+		return lo
+	}
+	return max(lo, min(v, hi))
+}

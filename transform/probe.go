@@ -1,0 +1,174 @@
+package transform
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/davidbyttow/govips/v2/vips"
+	"github.com/pixmill/pixmill/internal/fault"
+)
+
+// Info describes a source as its header tells it, before any pixel is decoded.
+type Info struct {
+	Format      string // "jpeg", "png", "webp", "gif", "avif", "heif", "tiff", "jp2k", "jxl", ...
+	Width       int    // one frame, after EXIF orientation
+	Height      int
+	Orientation int // EXIF orientation 1..8 (1 when absent)
+	Frames      int
+	HasAlpha    bool
+}
+
+// Animated reports whether the source has more than one frame.
+func (i Info) Animated() bool { return i.Frames > 1 }
+
+var inputFormats = map[string]vips.ImageType{
+	"jpeg": vips.ImageTypeJPEG,
+	"png":  vips.ImageTypePNG,
+	"webp": vips.ImageTypeWEBP,
+	"gif":  vips.ImageTypeGIF,
+	"avif": vips.ImageTypeAVIF,
+	"heif": vips.ImageTypeHEIF,
+	"tiff": vips.ImageTypeTIFF,
+	"jp2k": vips.ImageTypeJP2K,
+	"jxl":  vips.ImageTypeJXL,
+	"svg":  vips.ImageTypeSVG,
+	"pdf":  vips.ImageTypePDF,
+	"bmp":  vips.ImageTypeBMP,
+}
+
+// multiFrame formats are loaded with all their frames so that the header
+// reports the frame count, which the pixel limit sums over.
+var multiFrame = map[string]bool{"gif": true, "webp": true}
+
+// sniff names the source format from its magic bytes.
+func sniff(buf []byte) string {
+	t := vips.DetermineImageType(buf)
+	for name, it := range inputFormats {
+		if it == t {
+			return name
+		}
+	}
+	return ""
+}
+
+// Probe reads the header of buf and checks it against the limits. It decodes
+// no pixels: libvips loaders are lazy until a pixel is asked for.
+func Probe(buf []byte, cfg Config) (Info, error) {
+	img, info, err := openHeader(buf, cfg)
+	if img != nil {
+		img.Close()
+	}
+	return info, err
+}
+
+// openHeader loads the header and returns the lazily loaded image, so that a
+// caller that needs pixels anyway (f=json with g=auto) can reuse it.
+func openHeader(buf []byte, cfg Config) (*vips.ImageRef, Info, error) {
+	if len(buf) == 0 {
+		return nil, Info{}, fault.New(fault.Unsupported, "source is empty")
+	}
+	format := sniff(buf)
+	if format == "" {
+		return nil, Info{}, fault.New(fault.Unsupported, "source format not recognised")
+	}
+	if !allowed(cfg.Inputs, format) {
+		return nil, Info{}, fault.New(fault.Unsupported, "source format %s is not allowed", format)
+	}
+	params := vips.NewImportParams()
+	params.FailOnError.Set(true)
+	if multiFrame[format] {
+		params.NumPages.Set(-1)
+	}
+	img, err := vips.LoadImageFromBuffer(buf, params)
+	if err != nil {
+		return nil, Info{}, decodeError(err)
+	}
+	frames := img.Pages()
+	if frames < 1 {
+		frames = 1
+	}
+	pageHeight := img.PageHeight()
+	if frames == 1 || pageHeight <= 0 {
+		pageHeight = img.Height()
+	}
+	info := Info{
+		Format:      format,
+		Width:       img.Width(),
+		Height:      pageHeight,
+		Orientation: img.Orientation(),
+		Frames:      frames,
+		HasAlpha:    img.HasAlpha(),
+	}
+	if format == "avif" && img.OriginalFormat() == vips.ImageTypeHEIF {
+		info.Format = "heif"
+	}
+	if info.Orientation < 1 || info.Orientation > 8 {
+		info.Orientation = 1
+	}
+	if info.Orientation >= 5 {
+		info.Width, info.Height = info.Height, info.Width
+	}
+	if err := checkLimits(info, cfg); err != nil {
+		img.Close()
+		return nil, info, err
+	}
+	return img, info, nil
+}
+
+func checkLimits(info Info, cfg Config) error {
+	if info.Width <= 0 || info.Height <= 0 {
+		return fault.New(fault.Undecodable, "source has no pixels")
+	}
+	if cfg.MaxFrames > 0 && info.Frames > cfg.MaxFrames {
+		return fault.New(fault.TooLarge, "source has %d frames, over the limit of %d", info.Frames, cfg.MaxFrames)
+	}
+	pixels := int64(info.Width) * int64(info.Height) * int64(info.Frames)
+	if cfg.MaxSourcePixels > 0 && pixels > cfg.MaxSourcePixels {
+		return fault.New(fault.TooLarge, "source has %d pixels, over the limit of %d", pixels, cfg.MaxSourcePixels)
+	}
+	return nil
+}
+
+func allowed(inputs []string, format string) bool {
+	if inputs == nil {
+		inputs = DefaultInputs
+	}
+	for _, in := range inputs {
+		if in == format {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeError turns a libvips failure into a client error. libvips reports
+// corrupt and truncated data, and formats it has no loader for, only as text.
+func decodeError(err error) error {
+	err = trimError(err)
+	if errors.Is(err, vips.ErrUnsupportedImageFormat) {
+		return fault.Wrap(fault.Unsupported, err, "source format not supported")
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "is not a known file format") || strings.Contains(msg, "not a known buffer format") {
+		return fault.Wrap(fault.Unsupported, err, "source format not supported")
+	}
+	return fault.Wrap(fault.Undecodable, err, "source could not be decoded")
+}
+
+// trimError drops the Go stack that govips appends to libvips' messages, so
+// that logs carry one line per failure.
+func trimError(err error) error {
+	msg := err.Error()
+	if i := strings.Index(msg, "\n"); i >= 0 {
+		return &trimmed{msg: strings.TrimSpace(msg[:i]), err: err}
+	}
+	return err
+}
+
+type trimmed struct {
+	msg string
+	err error
+}
+
+func (t *trimmed) Error() string { return t.msg }
+func (t *trimmed) Unwrap() error { return t.err }

@@ -1,0 +1,151 @@
+package transform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/davidbyttow/govips/v2/vips"
+	"github.com/pixmill/pixmill/internal/fault"
+	"github.com/pixmill/pixmill/transform/spec"
+)
+
+// PipelineVersion changes whenever the same inputs could render different
+// bytes; it is part of every ETag and cache key.
+const PipelineVersion = "1"
+
+// Renderer turns source bytes into output images by a Config.
+type Renderer struct{ cfg Config }
+
+// New validates cfg and starts libvips.
+func New(cfg Config) (*Renderer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	Startup(cfg.VipsConcurrency)
+	return &Renderer{cfg: cfg}, nil
+}
+
+// Config returns the renderer's configuration.
+func (r *Renderer) Config() Config { return r.cfg }
+
+// Result is a rendered image.
+type Result struct {
+	Body          []byte
+	Format        spec.Format
+	Negotiated    bool // the format came from Accept: the response varies on it
+	Width, Height int
+	Transform     time.Duration // decode and pixel work
+	Encode        time.Duration
+}
+
+// state is what the steps share: the plan, and the image as it goes.
+type state struct {
+	ctx  context.Context
+	cfg  Config
+	buf  []byte
+	plan *Plan
+	img  *vips.ImageRef
+	out  []byte
+}
+
+// step is one named stage of the pipeline.
+type step struct {
+	name string
+	run  func(*state) error
+}
+
+// pixelSteps shape the pixels; encodeSteps write them. f=json with a focus
+// runs only as far as the crop.
+var (
+	pixelSteps = []step{
+		{"load", load},
+		{"colour", toSRGB},
+		{"orient", orient},
+		{"crop", crop},
+		{"blur", blur},
+		{"sharpen", sharpen},
+		{"pad", pad},
+		{"flatten", flatten},
+	}
+	encodeSteps = []step{
+		{"strip", strip},
+		{"encode", encode},
+	}
+	focusSteps = []step{{"load", load}, {"colour", toSRGB}, {"orient", orient}, {"crop", crop}}
+)
+
+// Prepare probes buf and plans the render of opts for a client that sent
+// accept. It decodes no pixels.
+func (r *Renderer) Prepare(buf []byte, opts spec.Options, accept string) (*Plan, error) {
+	opts = opts.Normalize()
+	info, err := Probe(buf, r.cfg)
+	if err != nil {
+		return nil, err
+	}
+	format, negotiated := Negotiate(opts.Format, accept, info, opts.KeepAnimation())
+	if format == spec.FormatJSON {
+		// The plan f=json describes is the one the same URL without f would render.
+		format, _ = Negotiate(spec.FormatUnset, accept, info, opts.KeepAnimation())
+	}
+	return NewPlan(info, opts, format, negotiated, r.cfg), nil
+}
+
+// Render runs the whole pipeline.
+func (r *Renderer) Render(ctx context.Context, buf []byte, opts spec.Options, accept string) (Result, error) {
+	start := time.Now()
+	plan, err := r.Prepare(buf, opts, accept)
+	if err != nil {
+		return Result{}, err
+	}
+	s := &state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan}
+	defer s.close()
+	if err := s.run(pixelSteps); err != nil {
+		return Result{}, err
+	}
+	encodeStart := time.Now()
+	if err := s.run(encodeSteps); err != nil {
+		return Result{}, err
+	}
+	return Result{
+		Body:       s.out,
+		Format:     plan.Format,
+		Negotiated: plan.Negotiated,
+		Width:      s.img.Width(),
+		Height:     s.img.PageHeight(),
+		Transform:  encodeStart.Sub(start),
+		Encode:     time.Since(encodeStart),
+	}, nil
+}
+
+func (s *state) run(steps []step) error {
+	for _, st := range steps {
+		if err := s.ctx.Err(); err != nil {
+			return contextError(err)
+		}
+		if err := st.run(s); err != nil {
+			if fault.KindOf(err) != fault.Internal {
+				return err
+			}
+			// libvips reports corrupt pixel data only once it decodes it,
+			// which is in whichever step first needs pixels.
+			return fault.Wrap(fault.Undecodable, fmt.Errorf("%s: %w", st.name, trimError(err)), "source could not be decoded")
+		}
+	}
+	return nil
+}
+
+func (s *state) close() {
+	if s.img != nil {
+		s.img.Close()
+		s.img = nil
+	}
+}
+
+func contextError(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return fault.Wrap(fault.Canceled, err, "request canceled")
+	}
+	return fault.Wrap(fault.Overloaded, err, "render did not finish in time")
+}

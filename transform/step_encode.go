@@ -1,0 +1,50 @@
+package transform
+
+import (
+	"fmt"
+
+	"github.com/davidbyttow/govips/v2/vips"
+	"github.com/pixmill/pixmill/transform/spec"
+)
+
+// encode writes the image in the plan's format.
+func encode(s *state) error {
+	p := s.plan
+	q := s.cfg.quality(p.Format, p.Options.Quality)
+	stripAll := p.Options.Metadata == spec.MetadataNone
+	var err error
+	switch p.Format {
+	case spec.FormatJPEG:
+		s.out, _, err = s.img.ExportJpeg(&vips.JpegExportParams{
+			Quality:        q,
+			StripMetadata:  stripAll,
+			Interlace:      s.cfg.JPEGProgressive,
+			OptimizeCoding: true,
+			SubsampleMode:  vips.VipsForeignSubsampleAuto,
+		})
+	case spec.FormatPNG:
+		s.out, _, err = s.img.ExportPng(&vips.PngExportParams{
+			StripMetadata: stripAll,
+			Compression:   s.cfg.PNGCompression,
+			Filter:        vips.PngFilterAll,
+			Quality:       q,
+			Palette:       q < 100,
+		})
+	case spec.FormatWebP:
+		s.out, _, err = s.img.ExportWebp(&vips.WebpExportParams{
+			Quality:         q,
+			StripMetadata:   stripAll,
+			ReductionEffort: s.cfg.WebPEffort,
+		})
+	case spec.FormatAVIF:
+		s.out, _, err = s.img.ExportAvif(&vips.AvifExportParams{
+			Quality:       q,
+			StripMetadata: stripAll,
+			Bitdepth:      8,
+			Effort:        s.cfg.AVIFEffort,
+		})
+	default:
+		return fmt.Errorf("cannot encode %q", p.Format)
+	}
+	return err
+}

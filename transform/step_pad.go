@@ -1,0 +1,39 @@
+package transform
+
+import (
+	"github.com/davidbyttow/govips/v2/vips"
+	"github.com/pixmill/pixmill/transform/spec"
+)
+
+// pad places the image on the canvas for fit=pad. The bars are the URL's
+// background, else transparent where the output format has alpha, else white.
+func pad(s *state) error {
+	p := s.plan
+	if p.CanvasW == s.img.Width() && p.CanvasH == s.img.PageHeight() {
+		return nil
+	}
+	c := background(p)
+	if c.A < 255 && !s.img.HasAlpha() {
+		if err := s.img.AddAlpha(); err != nil {
+			return err
+		}
+	}
+	return s.img.EmbedBackgroundRGBA(p.PadX, p.PadY, p.CanvasW, p.CanvasH,
+		&vips.ColorRGBA{R: c.R, G: c.G, B: c.B, A: c.A})
+}
+
+// background is the colour for bars and for flattening.
+func background(p *Plan) spec.Color {
+	if bg := p.Options.Background; bg != nil {
+		if !hasAlpha(p.Format) {
+			return spec.Color{R: bg.R, G: bg.G, B: bg.B, A: 255}
+		}
+		return *bg
+	}
+	if hasAlpha(p.Format) {
+		return spec.Color{}
+	}
+	return spec.Color{R: 255, G: 255, B: 255, A: 255}
+}
+
+func hasAlpha(f spec.Format) bool { return f != spec.FormatJPEG }
