@@ -143,4 +143,3 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 	}
 	return false
 }
-

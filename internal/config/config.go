@@ -161,7 +161,7 @@ func Load(path string) (Config, error) {
 		// file states all of its presets, so no public preset appears unasked.
 		c.Presets = nil
 		dec := yaml.NewDecoder(strings.NewReader(string(b)))
-		dec.KnownFields(true) // a misspelt key is an error, not a silent default
+		dec.KnownFields(true)                                             // a misspelt key is an error, not a silent default
 		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // an empty file means defaults
 			return c, fmt.Errorf("%s: %w", path, err)
 		}
