@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pixmill/pixmill/presets"
+)
+
+const key = "cli-test-signing-key-000001"
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestSignSrcsetVersion(t *testing.T) {
+	cfg := writeConfig(t, `
+signing: { keys: ["`+key+`"] }
+presets:
+  thumb: { transform: "w=200,h=200,fit=cover", widths: [100, 200], public: true }
+  hero:  { transform: "w=1600,h=900,fit=cover", widths: [320, 640] }
+`)
+	heroSig := func(w string) string {
+		return "/" + presets.Signature([]byte(key), "/hero,w="+w+"/a%20b.jpg", 16) + "/hero,w=" + w + "/a%20b.jpg"
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		want    string
+		wantErr string
+	}{
+		{"sign", []string{"sign", "--config", cfg, "/w=400,f=webp/photos/cat.jpg"},
+			"/" + presets.Signature([]byte(key), "/w=400,f=webp/photos/cat.jpg", 16) + "/w=400,f=webp/photos/cat.jpg\n", ""},
+		{"sign refuses a bad transform", []string{"sign", "--config", cfg, "/wdth=400/cat.jpg"}, "", `unknown option "wdth"`},
+		{"sign needs a path", []string{"sign", "--config", cfg}, "", "one path"},
+		{"srcset public", []string{"srcset", "--config", cfg, "--preset", "thumb", "a b.jpg"},
+			"/_/thumb,w=100/a%20b.jpg 100w, /_/thumb,w=200/a%20b.jpg 200w\n", ""},
+		{"srcset signed", []string{"srcset", "--config", cfg, "--preset", "hero", "a b.jpg"},
+			heroSig("320") + " 320w, " + heroSig("640") + " 640w\n", ""},
+		{"srcset unknown preset", []string{"srcset", "--config", cfg, "--preset", "nope", "a.jpg"}, "", "nope"},
+		{"unknown command", []string{"frobnicate"}, "", "unknown command"},
+		{"bad config", []string{"sign", "--config", writeConfig(t, "limits: { queue: -1 }"), "/w=1/a.jpg"}, "", "limits.queue"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(tt.args, &out, &errOut)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.String() != tt.want {
+				t.Errorf("output\n%q\nwant\n%q", out.String(), tt.want)
+			}
+		})
+	}
+	var out bytes.Buffer
+	if err := run([]string{"version"}, &out, io.Discard); err != nil || !strings.Contains(out.String(), "libvips 8.") {
+		t.Errorf("version: %q, %v", out.String(), err)
+	}
+}
+
+// TestServeGracefulShutdown runs the real binary, sends SIGTERM while a
+// request is being rendered, and checks that the request still completes,
+// that new connections are refused, and that the process exits 0.
+func TestServeGracefulShutdown(t *testing.T) {
+	corpus, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared", "corpus"))
+	if _, err := os.Stat(filepath.Join(corpus, "photos", "kleiber_bird_20mp.jpg")); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip("corpus not found:", err)
+	}
+	bin := filepath.Join(t.TempDir(), "pixmill")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	addr := freeAddr(t)
+	cfg := writeConfig(t, `
+listen: "`+addr+`"
+metrics_listen: ""
+source: { url: "file://`+corpus+`" }
+signing: { keys: ["`+key+`"] }
+`)
+	cmd := exec.Command(bin, "serve", "--config", cfg)
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	base := "http://" + addr
+	waitHealthy(t, base)
+	if !strings.Contains(logs.String(), "example URLs:") {
+		t.Errorf("start-up printed no example URLs:\n%s", logs.String())
+	}
+
+	// A 20 MP photo to 1600 px AVIF takes a while: long enough to be in flight.
+	path := "/w=1600,f=avif/photos/kleiber_bird_20mp.jpg"
+	path = "/" + presets.Signature([]byte(key), path, 16) + path
+	type result struct {
+		status int
+		n      int
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		done <- result{resp.StatusCode, len(b), err}
+	}()
+	time.Sleep(150 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil || r.status != 200 || r.n == 0 {
+		t.Fatalf("in-flight request: status %d, %d bytes, err %v\nlogs:\n%s", r.status, r.n, r.err, logs.String())
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit: %v\nlogs:\n%s", err, logs.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not exit within 30s of SIGTERM")
+	}
+	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		t.Error("listener still accepts connections after shutdown")
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func waitHealthy(t *testing.T, base string) {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("server did not become healthy in 20s")
+}
