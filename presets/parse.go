@@ -19,6 +19,9 @@ type Request struct {
 	Preset    string       // the first named preset used, if any
 	Signed    bool         // a signature verified
 	Options   spec.Options // normalized: defaults applied, equal meanings equal
+
+	escKey  string // the key as sent, for re-parsing with client hints
+	urlMask field  // options set by the URL's own items, not by presets
 }
 
 // Parse verifies and parses a request path in its escaped form, as
@@ -75,7 +78,7 @@ func (p *Parser) parseBody(transform, escKey string) (Request, error) {
 	if err != nil {
 		return Request{}, err
 	}
-	return Request{Transform: transform, Key: key, Preset: st.preset, Options: opts}, nil
+	return Request{Transform: transform, Key: key, Preset: st.preset, Options: opts, escKey: escKey, urlMask: st.urlMask}, nil
 }
 
 func splitPath(path string) (sig, transform, escKey string, err error) {
@@ -134,7 +137,8 @@ func decodeKey(esc string) (string, error) {
 // state is what applying a transform accumulates.
 type state struct {
 	opts   spec.Options
-	mask   field  // fields set by any item
+	mask    field // fields set by any item
+	urlMask field // fields set by option items (not by presets)
 	preset string // first preset named
 
 	// The last preset that set both width and height, and whether items
@@ -173,6 +177,7 @@ func (p *Parser) applyTransform(t string, withPresets bool) (state, error) {
 				return st, err
 			}
 			st.mask |= o.field
+			st.urlMask |= o.field
 			st.setW = st.setW || o.field == fWidth
 			st.setH = st.setH || o.field == fHeight
 		case !withPresets:

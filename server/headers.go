@@ -24,6 +24,8 @@ type HeaderConfig struct {
 	Immutable            bool
 	SurrogateKeyHeader   string // "" leaves it out
 	CacheTagHeader       string // "" leaves it out
+	CDNCacheControl      bool   // also send CDN-Cache-Control
+	SurrogateControl     bool   // also send Surrogate-Control
 }
 
 // CacheControl is the success Cache-Control value.
@@ -135,18 +137,55 @@ func (t timing) header() string {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// setCacheHeaders writes what a 200 and a 304 share.
-func (s *Server) setCacheHeaders(h http.Header, etag string, negotiated bool, key string) {
+// setCacheHeaders writes what a 200 and a 304 share: validator, caching
+// policy for browsers and for CDNs, Vary, and the purge tags.
+func (s *Server) setCacheHeaders(h http.Header, etag string, vary varyList, key string) {
 	h.Set("ETag", etag)
 	h.Set("Cache-Control", s.cacheControl)
-	if negotiated {
-		h.Set("Vary", "Accept")
+	if s.cfg.Headers.CDNCacheControl {
+		h.Set("CDN-Cache-Control", s.cfg.Headers.edgeCacheControl())
+	}
+	if s.cfg.Headers.SurrogateControl {
+		h.Set("Surrogate-Control", s.cfg.Headers.surrogateControl())
+	}
+	if len(vary) > 0 {
+		h.Set("Vary", vary.String())
 	}
 	tag := purgeTag(key)
 	if s.cfg.Headers.SurrogateKeyHeader != "" {
-		h.Set(s.cfg.Headers.SurrogateKeyHeader, tag)
+		h.Set(s.cfg.Headers.SurrogateKeyHeader, tag+" "+GlobalPurgeTag) // space-separated (Fastly, Akamai)
 	}
 	if s.cfg.Headers.CacheTagHeader != "" {
-		h.Set(s.cfg.Headers.CacheTagHeader, tag)
+		h.Set(s.cfg.Headers.CacheTagHeader, tag+","+GlobalPurgeTag) // comma-separated (Cloudflare)
 	}
+}
+
+// GlobalPurgeTag is on every image response, to purge everything at once.
+const GlobalPurgeTag = "pixmill"
+
+// edgeCacheControl is CDN-Cache-Control (RFC 9213): the shared-cache policy
+// alone, so that CDNs that honour it need not parse s-maxage.
+func (h HeaderConfig) edgeCacheControl() string {
+	edge := h
+	edge.MaxAge, edge.SMaxAge = h.SMaxAge, 0
+	if edge.MaxAge == 0 {
+		edge.MaxAge = h.MaxAge
+	}
+	return edge.CacheControl()
+}
+
+// surrogateControl is Fastly's and Akamai's Surrogate-Control.
+func (h HeaderConfig) surrogateControl() string {
+	ttl := h.SMaxAge
+	if ttl == 0 {
+		ttl = h.MaxAge
+	}
+	parts := []string{"max-age=" + secs(ttl)}
+	if h.StaleWhileRevalidate > 0 {
+		parts = append(parts, "stale-while-revalidate="+secs(h.StaleWhileRevalidate))
+	}
+	if h.StaleIfError > 0 {
+		parts = append(parts, "stale-if-error="+secs(h.StaleIfError))
+	}
+	return strings.Join(parts, ", ")
 }

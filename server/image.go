@@ -3,10 +3,14 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/pixmill/pixmill/cache"
 	"github.com/pixmill/pixmill/internal/fault"
 	"github.com/pixmill/pixmill/presets"
 	"github.com/pixmill/pixmill/source"
@@ -14,54 +18,115 @@ import (
 	"github.com/pixmill/pixmill/transform/spec"
 )
 
-// image answers GET /{signature}/{transform}/{key}: parse and verify, look
-// up the source's version, answer 304 if the client has this variant, else
-// fetch, wait for a transform slot, render and send.
+// image answers GET /{signature}/{transform}/{key}.
 func (s *Server) image(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
-	var t timing
-	format := "none"
-	status := s.serveImage(ctx, w, r, &t, &format)
+	status, format := s.serveImage(ctx, w, r)
 	s.metrics.requests.WithLabelValues(statusLabel(status), formatLabel(format)).Inc()
 	s.metrics.duration.WithLabelValues("total").Observe(time.Since(start).Seconds())
 	setLogField(r, "status", status)
 }
 
-func (s *Server) serveImage(ctx context.Context, w http.ResponseWriter, r *http.Request, t *timing, format *string) int {
+// serveImage parses and verifies the URL, applies client hints, looks up the
+// source's version (from the attribute cache when fresh), answers 304 when
+// the client has this variant, else serves it from the result cache or
+// renders it once however many requests ask at the same time.
+func (s *Server) serveImage(ctx context.Context, w http.ResponseWriter, r *http.Request) (int, string) {
 	req, err := s.parser.Parse(r.URL.EscapedPath())
 	if err != nil {
 		if fault.KindOf(err) == fault.Forbidden {
 			s.metrics.rejected.WithLabelValues("signature").Inc()
 		}
-		return s.fail(w, r, err)
+		return s.fail(w, r, err), "none"
+	}
+	vary := varyList{}
+	if req.Options.Format == spec.FormatAuto {
+		vary.add("Accept")
+	}
+	if s.cfg.ClientHints {
+		w.Header().Set("Accept-CH", "Sec-CH-DPR, Sec-CH-Width, Sec-CH-Viewport-Width")
+		if req, err = s.applyHints(r, req, &vary); err != nil {
+			return s.fail(w, r, err), "none"
+		}
 	}
 	accept := r.Header.Get("Accept")
-	canonical := req.Canonical()
-	negotiated := req.Options.Format == spec.FormatAuto
-
-	fetchStart := time.Now()
-	attrs, err := s.source.Attributes(ctx, req.Key)
+	attrs, fetchedAttrs, err := s.attributes(ctx, req.Key)
 	if err != nil {
-		return s.fail(w, r, err)
+		return s.fail(w, r, err), "none"
 	}
-	etag := variantETag(attrs.Version(), canonical, req.Options.Format, accept)
+	etag := variantETag(attrs.Version(), req.Canonical(), req.Options.Format, accept)
 	if etagMatches(r.Header.Get("If-None-Match"), etag) {
-		s.setCacheHeaders(w.Header(), etag, negotiated, req.Key)
+		s.setCacheHeaders(w.Header(), etag, vary, req.Key)
 		w.WriteHeader(http.StatusNotModified)
-		return http.StatusNotModified
+		return http.StatusNotModified, "none"
 	}
+
+	var t timing
+	t.fetch = fetchedAttrs
+	entry, outcome, err := s.results.Do(ctx, req.Key+"\x00"+etag, func(ctx context.Context) (*cache.Entry, error) {
+		return s.renderEntry(ctx, req, attrs, accept, &t)
+	})
+	if err != nil {
+		return s.fail(w, r, renderFailure(err)), "none"
+	}
+	if outcome != cache.Miss {
+		t = timing{fetch: fetchedAttrs}
+	}
+
+	h := w.Header()
+	s.setCacheHeaders(h, entry.ETag, vary, req.Key)
+	h.Set("Content-Type", entry.ContentType)
+	h.Set("Content-Length", strconv.Itoa(len(entry.Body)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	if !entry.LastModified.IsZero() {
+		h.Set("Last-Modified", entry.LastModified.UTC().Format(http.TimeFormat))
+	}
+	h.Set("Content-Disposition", contentDisposition(req.Key, transform.Extension(spec.Format(entry.Format))))
+	h.Set("Server-Timing", t.header())
+	h.Set("X-Cache", outcome.String())
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		n, _ := w.Write(entry.Body)
+		s.metrics.responseBytes.Add(float64(n))
+	}
+	return http.StatusOK, entry.Format
+}
+
+// attributes returns the source's attributes from the TTL cache, or from
+// storage (reporting how long that took).
+func (s *Server) attributes(ctx context.Context, key string) (source.Attributes, time.Duration, error) {
+	if a, ok := s.attrs.Get(key); ok {
+		return a, 0, nil
+	}
+	start := time.Now()
+	a, err := s.source.Attributes(ctx, key)
+	if err != nil {
+		return a, 0, err
+	}
+	s.attrs.Add(key, a)
+	return a, time.Since(start), nil
+}
+
+// renderEntry is a cache miss: fetch the original, wait for a transform
+// slot, render. The fetch comes first so that a slow storage answers 504
+// without holding a slot.
+func (s *Server) renderEntry(ctx context.Context, req presets.Request, attrs source.Attributes, accept string, t *timing) (*cache.Entry, error) {
+	fetchStart := time.Now()
 	obj, err := s.source.Read(ctx, req.Key)
 	if err != nil {
-		return s.fail(w, r, err)
+		return nil, err
 	}
-	t.fetch = time.Since(fetchStart)
+	t.fetch += time.Since(fetchStart)
 	s.metrics.duration.WithLabelValues("fetch").Observe(t.fetch.Seconds())
 	s.metrics.sourceBytes.Add(float64(len(obj.Data)))
+	etag := variantETag(attrs.Version(), req.Canonical(), req.Options.Format, accept)
 	if obj.Version() != attrs.Version() {
-		// The original changed between the two calls: name what was read.
-		etag = variantETag(obj.Version(), canonical, req.Options.Format, accept)
+		// The original changed since its attributes were cached: name the
+		// bytes that were read, and remember the new attributes.
+		s.attrs.Add(req.Key, obj.Attributes)
+		etag = variantETag(obj.Version(), req.Canonical(), req.Options.Format, accept)
 	}
 
 	queueStart := time.Now()
@@ -69,61 +134,92 @@ func (s *Server) serveImage(ctx context.Context, w http.ResponseWriter, r *http.
 	t.queue = time.Since(queueStart)
 	s.metrics.duration.WithLabelValues("queue").Observe(t.queue.Seconds())
 	if err != nil {
-		return s.fail(w, r, err)
+		return nil, err
 	}
+	defer release()
 	s.metrics.inflight.Inc()
-	body, contentType, outFormat, err := s.render(ctx, req, obj, accept, t)
-	s.metrics.inflight.Dec()
-	release()
-	if err != nil {
-		return s.fail(w, r, err)
-	}
-	*format = string(outFormat)
-
-	h := w.Header()
-	s.setCacheHeaders(h, etag, negotiated, req.Key)
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set("X-Content-Type-Options", "nosniff")
-	if !obj.ModTime.IsZero() {
-		h.Set("Last-Modified", obj.ModTime.UTC().Format(http.TimeFormat))
-	}
-	h.Set("Content-Disposition", contentDisposition(req.Key, transform.Extension(outFormat)))
-	h.Set("Server-Timing", t.header())
-	h.Set("X-Cache", "MISS")
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		n, _ := w.Write(body)
-		s.metrics.responseBytes.Add(float64(n))
-	}
-	return http.StatusOK
-}
-
-// render runs the pipeline, or describes it for f=json.
-func (s *Server) render(ctx context.Context, req presets.Request, obj source.Object, accept string, t *timing) ([]byte, string, spec.Format, error) {
+	defer s.metrics.inflight.Dec()
 	s.metrics.renders.Inc()
+
+	e := &cache.Entry{ETag: etag, LastModified: obj.ModTime, SourceKey: req.Key}
 	if req.Options.Format == spec.FormatJSON {
 		start := time.Now()
 		d, err := s.renderer.Describe(ctx, obj.Data, req.Options, accept)
 		t.transform = time.Since(start)
 		if err != nil {
-			return nil, "", "", err
+			return nil, err
 		}
 		b, err := json.Marshal(d)
 		if err != nil {
-			return nil, "", "", err
+			return nil, err
 		}
-		return append(b, '\n'), "application/json", spec.FormatJSON, nil
+		e.Body, e.ContentType, e.Format = append(b, '\n'), "application/json", string(spec.FormatJSON)
+		return e, nil
 	}
 	res, err := s.renderer.Render(ctx, obj.Data, req.Options, accept)
 	if err != nil {
-		return nil, "", "", err
+		return nil, err
 	}
 	t.transform, t.encode = res.Transform, res.Encode
 	s.metrics.duration.WithLabelValues("transform").Observe(res.Transform.Seconds())
 	s.metrics.duration.WithLabelValues("encode").Observe(res.Encode.Seconds())
-	return res.Body, transform.ContentType(res.Format), res.Format, nil
+	e.Body, e.ContentType, e.Format = res.Body, transform.ContentType(res.Format), string(res.Format)
+	return e, nil
 }
+
+// renderFailure gives kinds to what the cache layer returns raw: the
+// caller's own context ending, and panics inside a render.
+func renderFailure(err error) error {
+	var pe *cache.PanicError
+	switch {
+	case fault.KindOf(err) != fault.Internal:
+		return err
+	case errors.As(err, &pe):
+		return fault.Wrap(fault.Internal, errors.New(err.Error()+"\n"+string(pe.Stack)), "internal error")
+	case errors.Is(err, context.Canceled):
+		return fault.Wrap(fault.Canceled, err, "request canceled")
+	case errors.Is(err, context.DeadlineExceeded):
+		return fault.Wrap(fault.Overloaded, err, "request did not finish in time")
+	}
+	return err
+}
+
+// applyHints fills dpr and width from client hints (see presets.ApplyHints)
+// and records the hints that were used for Vary.
+func (s *Server) applyHints(r *http.Request, req presets.Request, vary *varyList) (presets.Request, error) {
+	h := presets.Hints{
+		DPR:           headerFloat(r, "Sec-CH-DPR"),
+		Width:         int(headerFloat(r, "Sec-CH-Width")),
+		ViewportWidth: int(headerFloat(r, "Sec-CH-Viewport-Width")),
+	}
+	out, used, err := s.parser.ApplyHints(req, h, s.cfg.HintLadder)
+	if used.DPR {
+		vary.add("Sec-CH-DPR")
+	}
+	if used.Width {
+		vary.add("Sec-CH-Width")
+	}
+	if used.ViewportWidth {
+		vary.add("Sec-CH-Viewport-Width")
+	}
+	return out, err
+}
+
+// headerFloat reads a positive, finite number from a header; 0 otherwise.
+func headerFloat(r *http.Request, name string) float64 {
+	v, err := strconv.ParseFloat(strings.TrimSpace(r.Header.Get(name)), 64)
+	if err != nil || v <= 0 || math.IsInf(v, 0) || v > 100_000 {
+		return 0
+	}
+	return v
+}
+
+// varyList is the Vary header's field names, in the order they were added.
+type varyList []string
+
+func (v *varyList) add(name string) { *v = append(*v, name) }
+
+func (v varyList) String() string { return strings.Join(v, ", ") }
 
 // fail logs err with its cause and answers with its status.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) int {

@@ -15,16 +15,17 @@ import (
 type Metrics struct {
 	Registry *prometheus.Registry
 
-	requests      *prometheus.CounterVec
-	duration      *prometheus.HistogramVec
-	cacheRequests *prometheus.CounterVec
-	cacheBytes    *prometheus.GaugeVec
-	inflight      prometheus.Gauge
-	queueDepth    prometheus.Gauge
-	sourceBytes   prometheus.Counter
-	responseBytes prometheus.Counter
-	rejected      *prometheus.CounterVec
-	renders       prometheus.Counter
+	requests       *prometheus.CounterVec
+	duration       *prometheus.HistogramVec
+	cacheRequests  *prometheus.CounterVec
+	cacheBytes     *prometheus.GaugeVec
+	cacheEvictions *prometheus.CounterVec
+	inflight       prometheus.Gauge
+	queueDepth     prometheus.Gauge
+	sourceBytes    prometheus.Counter
+	responseBytes  prometheus.Counter
+	rejected       *prometheus.CounterVec
+	renders        prometheus.Counter
 }
 
 // NewMetrics registers every series on a fresh registry, with the Go runtime
@@ -47,6 +48,9 @@ func NewMetrics() *Metrics {
 		cacheBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pixmill_cache_bytes", Help: "Bytes held by each cache tier.",
 		}, []string{"tier"}),
+		cacheEvictions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pixmill_cache_evictions_total", Help: "Entries evicted from a cache tier to make room.",
+		}, []string{"tier"}),
 		inflight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "pixmill_inflight_transforms", Help: "Transforms running now.",
 		}),
@@ -66,7 +70,7 @@ func NewMetrics() *Metrics {
 			Name: "pixmill_renders_total", Help: "Pipeline runs (cache misses that rendered).",
 		}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.cacheRequests, m.cacheBytes, m.inflight, m.queueDepth,
+	reg.MustRegister(m.requests, m.duration, m.cacheRequests, m.cacheBytes, m.cacheEvictions, m.inflight, m.queueDepth,
 		m.sourceBytes, m.responseBytes, m.rejected, m.renders,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

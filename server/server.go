@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/pixmill/pixmill/cache"
 	"github.com/pixmill/pixmill/presets"
 	"github.com/pixmill/pixmill/source"
 	"github.com/pixmill/pixmill/transform"
@@ -32,6 +34,12 @@ type Config struct {
 	QueueTimeout      time.Duration // longest wait for a slot
 	RequestTimeout    time.Duration // whole request, fetch and render
 	RetryAfterSeconds int           // Retry-After on 503
+
+	Cache       cache.Config  // the L1 result cache
+	SourceTTL   time.Duration // how long source attributes are trusted
+	AdminToken  string        // bearer token for /admin/*; "" disables them
+	ClientHints bool          // honour Sec-CH-DPR / Sec-CH-Width / Sec-CH-Viewport-Width
+	HintLadder  []int         // widths hints snap to when the preset has none
 }
 
 // Server serves images. Build it with New and mount Handler.
@@ -44,6 +52,8 @@ type Server struct {
 	admit        *admission
 	log          *slog.Logger
 	cacheControl string
+	results      *cache.Cache
+	attrs        *cache.TTL[source.Attributes]
 }
 
 // New wires a Server. metrics may be shared with a metrics listener.
@@ -63,6 +73,15 @@ func New(cfg Config, parser *presets.Parser, src Source, renderer *transform.Ren
 	if log == nil {
 		log = slog.Default()
 	}
+	if len(cfg.HintLadder) == 0 {
+		cfg.HintLadder = presets.DefaultLadder
+	}
+	l1 := metrics.cacheRequests.MustCurryWith(prometheus.Labels{"tier": "l1"})
+	results := cache.New(cfg.Cache, cache.Observer{
+		Lookup: func(result string) { l1.WithLabelValues(result).Inc() },
+		Bytes:  func(n int64) { metrics.cacheBytes.WithLabelValues("l1").Set(float64(n)) },
+		Evict:  func() { metrics.cacheEvictions.WithLabelValues("l1").Inc() },
+	})
 	return &Server{
 		cfg:          cfg,
 		parser:       parser,
@@ -72,6 +91,8 @@ func New(cfg Config, parser *presets.Parser, src Source, renderer *transform.Ren
 		admit:        newAdmission(cfg.Concurrency, cfg.Queue, cfg.QueueTimeout, metrics),
 		log:          log,
 		cacheControl: cfg.Headers.CacheControl(),
+		results:      results,
+		attrs:        cache.NewTTL[source.Attributes](100_000, cfg.SourceTTL),
 	}
 }
 
@@ -82,6 +103,11 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	r.Get("/favicon.ico", http.NotFound)
+	r.Post("/admin/purge", s.purge)
+	r.Get("/admin/purge", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "use POST", http.StatusMethodNotAllowed)
+	})
 	r.Get("/*", s.image)
 	r.Head("/*", s.image)
 	return r

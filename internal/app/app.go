@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/pixmill/pixmill/cache"
 	"github.com/pixmill/pixmill/internal/config"
 	"github.com/pixmill/pixmill/presets"
 	"github.com/pixmill/pixmill/server"
@@ -56,7 +57,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 			Immutable:            cfg.Headers.Immutable,
 			SurrogateKeyHeader:   cfg.Headers.SurrogateKeyHeader,
 			CacheTagHeader:       cfg.Headers.CacheTagHeader,
+			CDNCacheControl:      cfg.Headers.CDNCacheControl,
+			SurrogateControl:     cfg.Headers.SurrogateControl,
 		},
+		Cache:          cache.Config{MaxBytes: cfg.Cache.MaxBytes, MaxItemBytes: cfg.Cache.MaxItemBytes},
+		SourceTTL:      cfg.Cache.SourceTTL.D(),
+		AdminToken:     cfg.Admin.Token,
+		ClientHints:    cfg.ClientHints.Enabled,
+		HintLadder:     cfg.ClientHints.Widths,
 		ErrorTTL:       cfg.Headers.ErrorTTL.D(),
 		Concurrency:    cfg.Limits.Concurrency,
 		Queue:          cfg.Limits.Queue,

@@ -33,8 +33,19 @@ type Config struct {
 	Cache         Cache                     `yaml:"cache"`
 	Formats       Formats                   `yaml:"formats"`
 	Headers       Headers                   `yaml:"headers"`
+	ClientHints   ClientHints               `yaml:"client_hints"`
+	Admin         Admin                     `yaml:"admin"`
 	Vision        Vision                    `yaml:"vision"`
 	Log           Log                       `yaml:"log"`
+}
+
+type ClientHints struct {
+	Enabled bool  `yaml:"enabled"`
+	Widths  []int `yaml:"widths"`
+}
+
+type Admin struct {
+	Token string `yaml:"token"`
 }
 
 type Source struct {
@@ -95,6 +106,8 @@ type Headers struct {
 	ErrorTTL             Duration `yaml:"error_ttl"`
 	SurrogateKeyHeader   string   `yaml:"surrogate_key_header"`
 	CacheTagHeader       string   `yaml:"cache_tag_header"`
+	CDNCacheControl      bool     `yaml:"cdn_cache_control"`
+	SurrogateControl     bool     `yaml:"surrogate_control"`
 }
 
 type Vision struct {
@@ -143,6 +156,7 @@ func Default() Config {
 		SurrogateKeyHeader:   "Surrogate-Key",
 		CacheTagHeader:       "Cache-Tag",
 	}
+	c.ClientHints.Widths = []int{160, 320, 480, 640, 800, 960, 1280, 1600, 1920, 2560}
 	c.Log.Level = "info"
 	return c
 }
@@ -208,6 +222,9 @@ func (c *Config) Validate() error {
 		{c.Limits.QueueTimeout <= 0, "limits.queue_timeout must be positive"},
 		{c.Limits.RequestTimeout <= 0, "limits.request_timeout must be positive"},
 		{c.Cache.MaxBytes < 0, "cache.max_bytes must not be negative"},
+		{c.Cache.MaxItemBytes < 0, "cache.max_item_bytes must not be negative"},
+		{c.Cache.SourceTTL < 0, "cache.source_ttl must not be negative"},
+		{c.Admin.Token != "" && len(c.Admin.Token) < 16, "admin.token must be at least 16 bytes"},
 		{c.Headers.ErrorTTL < 0, "headers.error_ttl must not be negative"},
 	}
 	for _, ch := range checks {
@@ -218,6 +235,11 @@ func (c *Config) Validate() error {
 	for i, k := range c.Signing.Keys {
 		if len(k) < 16 {
 			return fmt.Errorf("signing.keys[%d]: a key must be at least 16 bytes", i)
+		}
+	}
+	for i, w := range c.ClientHints.Widths {
+		if w < 1 || w > c.Limits.MaxOutputDimension {
+			return fmt.Errorf("client_hints.widths[%d]: %d is out of range 1..%d", i, w, c.Limits.MaxOutputDimension)
 		}
 	}
 	switch strings.ToLower(c.Log.Level) {

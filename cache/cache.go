@@ -1,0 +1,264 @@
+// Package cache remembers rendered results: a byte-bounded in-process LRU
+// (L1) with request coalescing in front of it, so that concurrent identical
+// misses render once, and a short-lived cache of source attributes, so that
+// an L1 hit costs no storage round trip.
+//
+// The API is small (Do, Get, PurgeSource); the mechanism — byte accounting,
+// the purge index by source key, waiter counting so that one client's
+// cancellation never cancels a render others wait for — stays inside.
+package cache
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+)
+
+// Entry is one rendered variant with what its response headers need.
+type Entry struct {
+	Body         []byte
+	ContentType  string
+	Format       string // output format name, for metrics and Content-Disposition
+	ETag         string
+	LastModified time.Time
+	SourceKey    string // the original's key, for purges by source
+}
+
+// entryOverhead approximates what an entry costs beyond its body: the map
+// and list nodes, the key and the header strings.
+const entryOverhead = 256
+
+func (e *Entry) size(key string) int64 {
+	return int64(len(e.Body) + len(key) + len(e.ContentType) + len(e.ETag) + len(e.SourceKey) + entryOverhead)
+}
+
+// Outcome says how a Do call was served.
+type Outcome int
+
+const (
+	Miss      Outcome = iota // this call rendered
+	Hit                      // served from L1
+	Coalesced                // waited for another call's render of the same key
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Hit:
+		return "HIT"
+	case Coalesced:
+		return "COALESCED"
+	}
+	return "MISS"
+}
+
+// Config bounds the L1.
+type Config struct {
+	MaxBytes     int64 // 0 turns the L1 off; coalescing still works
+	MaxItemBytes int64 // larger entries are served but not kept; 0 means MaxBytes
+}
+
+// Observer receives the cache's events, for metrics. Any field may be nil.
+type Observer struct {
+	Lookup func(result string) // "hit", "miss", "coalesced"
+	Bytes  func(n int64)       // bytes held now
+	Evict  func()              // one entry evicted for space
+}
+
+// Cache is the L1 plus the coalescing group. Safe for concurrent use.
+type Cache struct {
+	cfg Config
+	obs Observer
+
+	mu       sync.Mutex
+	lru      *simplelru.LRU[string, *Entry]
+	bytes    int64
+	bySource map[string]map[string]struct{} // source key -> cache keys
+	calls    map[string]*call
+}
+
+// New returns a Cache.
+func New(cfg Config, obs Observer) *Cache {
+	if cfg.MaxItemBytes <= 0 || cfg.MaxItemBytes > cfg.MaxBytes {
+		cfg.MaxItemBytes = cfg.MaxBytes
+	}
+	c := &Cache{cfg: cfg, obs: obs, bySource: map[string]map[string]struct{}{}, calls: map[string]*call{}}
+	// The count bound is only a backstop; bytes are what is bounded.
+	c.lru, _ = simplelru.NewLRU[string, *Entry](1<<30, c.onEvict)
+	return c
+}
+
+// Get returns the cached entry for key.
+func (c *Cache) Get(key string) (*Entry, bool) {
+	c.mu.Lock()
+	e, ok := c.lru.Get(key)
+	c.mu.Unlock()
+	return e, ok
+}
+
+// Len and Bytes report what the L1 holds.
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lru.Len()
+}
+
+func (c *Cache) Bytes() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bytes
+}
+
+// add keeps e under key if it fits, evicting the least recently used
+// entries to make room. c.mu must be held.
+func (c *Cache) add(key string, e *Entry) {
+	size := e.size(key)
+	if c.cfg.MaxBytes <= 0 || size > c.cfg.MaxItemBytes {
+		return
+	}
+	if old, ok := c.lru.Peek(key); ok {
+		c.bytes -= old.size(key)
+		c.unindex(key, old)
+	}
+	c.lru.Add(key, e)
+	c.bytes += size
+	idx := c.bySource[e.SourceKey]
+	if idx == nil {
+		idx = map[string]struct{}{}
+		c.bySource[e.SourceKey] = idx
+	}
+	idx[key] = struct{}{}
+	for c.bytes > c.cfg.MaxBytes {
+		if _, _, ok := c.lru.RemoveOldest(); !ok {
+			break
+		}
+		if c.obs.Evict != nil {
+			c.obs.Evict()
+		}
+	}
+	c.reportBytes()
+}
+
+// onEvict runs inside lru calls, with c.mu held.
+func (c *Cache) onEvict(key string, e *Entry) {
+	c.bytes -= e.size(key)
+	c.unindex(key, e)
+}
+
+func (c *Cache) unindex(key string, e *Entry) {
+	if idx := c.bySource[e.SourceKey]; idx != nil {
+		delete(idx, key)
+		if len(idx) == 0 {
+			delete(c.bySource, e.SourceKey)
+		}
+	}
+}
+
+func (c *Cache) reportBytes() {
+	if c.obs.Bytes != nil {
+		c.obs.Bytes(c.bytes)
+	}
+}
+
+// PurgeSource drops every cached variant of a source key and reports how
+// many there were.
+func (c *Cache) PurgeSource(sourceKey string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	idx := c.bySource[sourceKey]
+	n := 0
+	for key := range idx {
+		if c.lru.Remove(key) {
+			n++
+		}
+	}
+	delete(c.bySource, sourceKey)
+	c.reportBytes()
+	return n
+}
+
+func (c *Cache) lookup(result string) {
+	if c.obs.Lookup != nil {
+		c.obs.Lookup(result)
+	}
+}
+
+// RenderFunc produces an entry for a miss.
+type RenderFunc func(ctx context.Context) (*Entry, error)
+
+// call is one render in flight and the requests waiting for it.
+type call struct {
+	done    chan struct{}
+	entry   *Entry
+	err     error
+	waiters int
+	cancel  context.CancelFunc
+}
+
+// Do returns the entry for key: from the L1, or by joining a render of the
+// same key already in flight, or by rendering it. The render runs on a
+// context of its own that keeps ctx's values and deadline but not its
+// cancellation: it is cancelled only when every caller waiting for it has
+// gone. A failed render is not kept, and every waiter gets its error.
+func (c *Cache) Do(ctx context.Context, key string, render RenderFunc) (*Entry, Outcome, error) {
+	c.mu.Lock()
+	if e, ok := c.lru.Get(key); ok {
+		c.mu.Unlock()
+		c.lookup("hit")
+		return e, Hit, nil
+	}
+	if cl, ok := c.calls[key]; ok {
+		cl.waiters++
+		c.mu.Unlock()
+		c.lookup("coalesced")
+		e, err := c.wait(ctx, key, cl)
+		return e, Coalesced, err
+	}
+	rctx, cancel := renderContext(ctx)
+	cl := &call{done: make(chan struct{}), waiters: 1, cancel: cancel}
+	c.calls[key] = cl
+	c.mu.Unlock()
+	c.lookup("miss")
+
+	go func() {
+		defer cancel()
+		e, err := safeRender(rctx, render)
+		c.mu.Lock()
+		cl.entry, cl.err = e, err
+		if err == nil && e != nil {
+			c.add(key, e)
+		}
+		delete(c.calls, key)
+		c.mu.Unlock()
+		close(cl.done)
+	}()
+	e, err := c.wait(ctx, key, cl)
+	return e, Miss, err
+}
+
+// wait blocks until the call finishes or ctx ends; the last waiter to leave
+// early cancels the render.
+func (c *Cache) wait(ctx context.Context, key string, cl *call) (*Entry, error) {
+	select {
+	case <-cl.done:
+		return cl.entry, cl.err
+	case <-ctx.Done():
+		c.mu.Lock()
+		cl.waiters--
+		if cl.waiters == 0 {
+			cl.cancel()
+		}
+		c.mu.Unlock()
+		return nil, ctx.Err()
+	}
+}
+
+// renderContext detaches from ctx's cancellation but keeps its deadline.
+func renderContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	base := context.WithoutCancel(ctx)
+	if d, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(base, d)
+	}
+	return context.WithCancel(base)
+}

@@ -1,0 +1,50 @@
+package server
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/pixmill/pixmill/internal/fault"
+	"github.com/pixmill/pixmill/source"
+)
+
+// purge is POST /admin/purge: drop every cached variant of one source key
+// from every tier (results and attributes) and answer with the purge tag to
+// send to the CDN. The key comes as ?key=... or a JSON body {"key": "..."}.
+// It needs "Authorization: Bearer <admin token>"; with no token configured
+// the endpoint does not exist.
+func (s *Server) purge(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.AdminToken == "" {
+		http.NotFound(w, r)
+		return
+	}
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.AdminToken)) != 1 {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="pixmill-admin"`)
+		s.fail(w, r, fault.New(fault.Forbidden, "admin token missing or wrong"))
+		return
+	}
+	key := r.URL.Query().Get("key")
+	if key == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		var body struct {
+			Key string `json:"key"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8<<10)).Decode(&body); err != nil {
+			s.fail(w, r, fault.New(fault.BadRequest, "body must be JSON like {\"key\": \"photos/cat.jpg\"}"))
+			return
+		}
+		key = body.Key
+	}
+	if err := source.CheckKey(key); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	n := s.results.PurgeSource(key)
+	s.attrs.Remove(key)
+	setLogField(r, "purged", n)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(map[string]any{"key": key, "purged": n, "tag": purgeTag(key)})
+}
