@@ -136,10 +136,10 @@ func decodeKey(esc string) (string, error) {
 
 // state is what applying a transform accumulates.
 type state struct {
-	opts   spec.Options
-	mask    field // fields set by any item
-	urlMask field // fields set by option items (not by presets)
-	preset string // first preset named
+	opts    spec.Options
+	mask    field  // fields set by any item
+	urlMask field  // fields set by option items (not by presets)
+	preset  string // first preset named
 
 	// The last preset that set both width and height, and whether items
 	// after it set width or height: one set alone keeps the preset's

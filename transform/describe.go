@@ -16,7 +16,7 @@ type Description struct {
 	Frames      int         `json:"frames"`
 	HasAlpha    bool        `json:"has_alpha"`
 	Output      OutputShape `json:"output"`
-	Crop        *Rect       `json:"crop,omitempty"`
+	Crop        *Rect       `json:"crop,omitempty"` // in the pixels of Width×Height, before rotate and flip
 	Faces       []Box       `json:"faces,omitempty"`
 }
 

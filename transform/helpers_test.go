@@ -72,6 +72,7 @@ func (d decoded) at(x, y int) []byte {
 // decode reloads an output, checking that it is a readable 8-bit image.
 func decode(t testing.TB, body []byte) decoded {
 	t.Helper()
+	testRenderer(t) // libvips started with our logging
 	p := vips.NewImportParams()
 	if f := sniffOutput(body); f == spec.FormatWebP {
 		p.NumPages.Set(-1)

@@ -18,7 +18,9 @@ func TestNegotiate(t *testing.T) {
 	animGIF := Info{Format: "gif", Width: 100, Height: 100, Frames: 10, HasAlpha: true}
 	stillGIF := Info{Format: "gif", Width: 100, Height: 100, Frames: 1, HasAlpha: true}
 	animWebP := Info{Format: "webp", Width: 100, Height: 100, Frames: 10, HasAlpha: true}
-	src := func(format string, alpha bool) Info { return Info{Format: format, Width: 10, Height: 10, Frames: 1, HasAlpha: alpha} }
+	src := func(format string, alpha bool) Info {
+		return Info{Format: format, Width: 10, Height: 10, Frames: 1, HasAlpha: alpha}
+	}
 
 	tests := []struct {
 		name           string

@@ -27,7 +27,8 @@ type Plan struct {
 	OrientedW, OrientedH int
 	// Scaled is the whole oriented source after resizing, before cropping.
 	ScaledW, ScaledH int
-	// Crop is the window kept from the scaled image; nil keeps all of it.
+	// Crop is the window kept from the scaled image, in its frame after the
+	// URL's rotate and flips (gravity points at the output); nil keeps all.
 	// When Focus is set, its size is fixed but its position is found from
 	// the pixels (g=auto, g=face) and Crop.X/Y are filled in by the crop step.
 	Crop  *Rect

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 
@@ -43,6 +44,11 @@ var multiFrame = map[string]bool{"gif": true, "webp": true}
 // sniff names the source format from its magic bytes.
 func sniff(buf []byte) string {
 	t := vips.DetermineImageType(buf)
+	// govips looks at four bytes of PNG's eight; a signature mangled by a
+	// line-ending conversion is not a PNG, and libvips agrees.
+	if t == vips.ImageTypePNG && !bytes.HasPrefix(buf, []byte("\x89PNG\r\n\x1a\n")) {
+		return ""
+	}
 	for name, it := range inputFormats {
 		if it == t {
 			return name
@@ -75,7 +81,10 @@ func openHeader(buf []byte, cfg Config) (*vips.ImageRef, Info, error) {
 		return nil, Info{}, fault.New(fault.Unsupported, "source format %s is not allowed", format)
 	}
 	params := vips.NewImportParams()
-	params.FailOnError.Set(true)
+	// A JPEG header with stray bytes between its segments (Photoshop and
+	// broken EXIF writers leave them) is read as libjpeg reads it; whether
+	// the pixels are good enough is decided when they are decoded.
+	params.FailOnError.Set(format != "jpeg")
 	if multiFrame[format] {
 		params.NumPages.Set(-1)
 	}
@@ -83,13 +92,14 @@ func openHeader(buf []byte, cfg Config) (*vips.ImageRef, Info, error) {
 	if err != nil {
 		return nil, Info{}, decodeError(err)
 	}
-	frames := img.Pages()
-	if frames < 1 {
-		frames = 1
-	}
-	pageHeight := img.PageHeight()
-	if frames == 1 || pageHeight <= 0 {
-		pageHeight = img.Height()
+	// Only GIF and WebP pages are frames of an animation, and only those
+	// were loaded: a HEIF's second image or a JPEG 2000's resolution levels
+	// also count as pages in libvips' header, but are not frames.
+	frames, pageHeight := 1, img.Height()
+	if multiFrame[format] {
+		if ph := img.PageHeight(); ph > 0 && img.Height()%ph == 0 {
+			frames, pageHeight = img.Height()/ph, ph
+		}
 	}
 	info := Info{
 		Format:      format,

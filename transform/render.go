@@ -36,8 +36,12 @@ type Result struct {
 	Format        spec.Format
 	Negotiated    bool // the format came from Accept: the response varies on it
 	Width, Height int
-	Transform     time.Duration // decode and pixel work
-	Encode        time.Duration
+	// Transform is probing, planning and building the libvips pipeline.
+	// libvips is demand-driven: the source is decoded, resized and turned
+	// while the encoder pulls pixels, so Encode holds that work as well as
+	// the encoder's own (docs/benchmarks/transform.md splits the two).
+	Transform time.Duration
+	Encode    time.Duration
 }
 
 // state is what the steps share: the plan, and the image as it goes.
@@ -48,6 +52,8 @@ type state struct {
 	plan *Plan
 	img  *vips.ImageRef
 	out  []byte
+	// lenient decodes past recoverable corruption (see recoverable).
+	lenient bool
 }
 
 // step is one named stage of the pipeline.
@@ -101,11 +107,13 @@ func (r *Renderer) Render(ctx context.Context, buf []byte, opts spec.Options, ac
 	}
 	s := &state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan}
 	defer s.close()
-	if err := s.run(pixelSteps); err != nil {
-		return Result{}, err
+	encodeStart, err := s.render()
+	if err != nil && recoverable(plan.Source.Format, buf, err) {
+		s.close()
+		*s = state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan, lenient: true}
+		encodeStart, err = s.render()
 	}
-	encodeStart := time.Now()
-	if err := s.run(encodeSteps); err != nil {
+	if err != nil {
 		return Result{}, err
 	}
 	return Result{
@@ -117,6 +125,28 @@ func (r *Renderer) Render(ctx context.Context, buf []byte, opts spec.Options, ac
 		Transform:  encodeStart.Sub(start),
 		Encode:     time.Since(encodeStart),
 	}, nil
+}
+
+// render runs the pixel and encode steps, and reports when encoding began.
+func (s *state) render() (time.Time, error) {
+	if err := s.run(pixelSteps); err != nil {
+		return time.Time{}, err
+	}
+	encodeStart := time.Now()
+	return encodeStart, s.run(encodeSteps)
+}
+
+// recoverable reports a decode failure that libjpeg itself recovers from,
+// as browsers do: stray bytes between markers (broken EXIF writers leave
+// them) or a damaged stretch of a complete file. The loaders fail on any
+// warning so that truncated sources are refused rather than served half
+// grey and cached; a JPEG whose structure runs to its end marker is not
+// truncated, and is decoded again without that.
+//
+// The decision does not read libvips' messages: its error buffer is shared
+// by the whole process, so under load a message may be another request's.
+func recoverable(format string, buf []byte, err error) bool {
+	return format == "jpeg" && fault.KindOf(err) == fault.Undecodable && jpegComplete(buf)
 }
 
 func (s *state) run(steps []step) error {

@@ -36,6 +36,9 @@ func encode(s *state) error {
 			StripMetadata:   stripAll,
 			ReductionEffort: s.cfg.WebPEffort,
 		})
+		if err == nil && stripAll {
+			s.out = stripWebPMetadata(s.out)
+		}
 	case spec.FormatAVIF:
 		s.out, _, err = s.img.ExportAvif(&vips.AvifExportParams{
 			Quality:       q,

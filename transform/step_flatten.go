@@ -12,5 +12,8 @@ func flatten(s *state) error {
 	if bg.A < 255 {
 		return nil
 	}
+	if err := toRGB(s.img); err != nil {
+		return err
+	}
 	return s.img.Flatten(&vips.Color{R: bg.R, G: bg.G, B: bg.B})
 }

@@ -16,7 +16,7 @@ import (
 func load(s *state) error {
 	p := s.plan
 	params := vips.NewImportParams()
-	params.FailOnError.Set(true)
+	params.FailOnError.Set(!s.lenient)
 	if p.Animated {
 		params.NumPages.Set(-1)
 	}

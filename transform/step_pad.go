@@ -13,6 +13,9 @@ func pad(s *state) error {
 		return nil
 	}
 	c := background(p)
+	if err := toRGB(s.img); err != nil {
+		return err
+	}
 	if c.A < 255 && !s.img.HasAlpha() {
 		if err := s.img.AddAlpha(); err != nil {
 			return err
@@ -37,3 +40,20 @@ func background(p *Plan) spec.Color {
 }
 
 func hasAlpha(f spec.Format) bool { return f != spec.FormatJPEG }
+
+// toRGB turns a grey image into sRGB before it meets a background colour:
+// govips hands libvips three or four background values, one per band of an
+// RGB(A) image, and a grey image cannot show a red bar anyway.
+func toRGB(img *vips.ImageRef) error {
+	if img.Bands()-boolInt(img.HasAlpha()) >= 3 {
+		return nil
+	}
+	return img.ToColorSpace(vips.InterpretationSRGB)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,23 +1,48 @@
 package transform
 
-import "github.com/pixmill/pixmill/transform/spec"
+import (
+	"slices"
 
-// copyrightFields survive metadata=copyright.
-var copyrightFields = []string{"exif-ifd0-Copyright", "exif-ifd0-Artist"}
+	"github.com/pixmill/pixmill/transform/spec"
+)
+
+// animationFields always survive: they are the timing of the frames, and
+// without them libwebp plays every frame for the same time.
+var animationFields = []string{"delay", "loop", "gif-delay", "gif-loop"}
 
 // strip removes metadata from the image itself before it is saved. The
 // savers' own strip flag is not enough: libvips 8.14.1 keeps EXIF (GPS
-// included) in WebP output even when asked to strip.
+// included) in WebP output even when asked to strip, and rebuilds a small
+// EXIF block even from an image without any (see stripWebPMetadata).
+//
+// metadata=copyright keeps the Copyright and Artist tags and nothing else:
+// the EXIF block is dropped and the two tags are set again as plain fields,
+// from which the saver builds a fresh block. PNG output carries none then:
+// libvips 8.14 writes a PNG's EXIF only from an existing block.
 func strip(s *state) error {
 	switch s.plan.Options.Metadata {
 	case spec.MetadataKeep:
 		return nil
 	case spec.MetadataCopyright:
-		if err := s.img.RemoveMetadata(copyrightFields...); err != nil {
+		var blob []byte
+		if slices.Contains(s.img.GetFields(), "exif-data") {
+			blob = s.img.GetBlob("exif-data")
+		}
+		copyright, artist := exifASCII(blob, exifTagCopyright), exifASCII(blob, exifTagArtist)
+		if err := s.img.RemoveMetadata(animationFields...); err != nil {
 			return err
 		}
+		// libvips cuts a trailing " (...)" off the value before it writes
+		// the tag (its own string form ends in one); give it one to cut,
+		// so that a notice ending in "(2024)" survives whole.
+		if copyright != "" {
+			s.img.SetString("exif-ifd0-Copyright", copyright+" (ascii)")
+		}
+		if artist != "" {
+			s.img.SetString("exif-ifd0-Artist", artist+" (ascii)")
+		}
 	default:
-		if err := s.img.RemoveMetadata(); err != nil {
+		if err := s.img.RemoveMetadata(animationFields...); err != nil {
 			return err
 		}
 	}
