@@ -10,6 +10,7 @@ package cache
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"time"
 
@@ -24,6 +25,10 @@ type Entry struct {
 	ETag         string
 	LastModified time.Time
 	SourceKey    string // the original's key, for purges by source
+	// Header holds the response headers that depend only on the entry,
+	// built once when it is rendered so that a hit only copies them. It is
+	// shared by every response served from the entry: never modify it.
+	Header http.Header
 }
 
 // entryOverhead approximates what an entry costs beyond its body: the map
@@ -31,7 +36,14 @@ type Entry struct {
 const entryOverhead = 256
 
 func (e *Entry) size(key string) int64 {
-	return int64(len(e.Body) + len(key) + len(e.ContentType) + len(e.ETag) + len(e.SourceKey) + entryOverhead)
+	n := len(e.Body) + len(key) + len(e.ContentType) + len(e.ETag) + len(e.SourceKey) + entryOverhead
+	for k, vs := range e.Header {
+		n += len(k) + 16
+		for _, v := range vs {
+			n += len(v) + 16
+		}
+	}
+	return int64(n)
 }
 
 // Outcome says how a Do call was served.

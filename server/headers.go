@@ -3,7 +3,6 @@ package server
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"fmt"
 	"net/http"
 	"net/url"
 	"path"
@@ -130,12 +129,25 @@ type timing struct {
 	queue, fetch, transform, encode time.Duration
 }
 
+// idleTiming is the Server-Timing of a request that did no work: an L1 hit
+// whose source attributes were cached too.
+const idleTiming = "queue;dur=0.0, fetch;dur=0.0, transform;dur=0.0, encode;dur=0.0"
+
 func (t timing) header() string {
-	return fmt.Sprintf("queue;dur=%.1f, fetch;dur=%.1f, transform;dur=%.1f, encode;dur=%.1f",
-		ms(t.queue), ms(t.fetch), ms(t.transform), ms(t.encode))
+	if t == (timing{}) {
+		return idleTiming
+	}
+	b := make([]byte, 0, 80)
+	b = appendStage(b, "queue;dur=", t.queue)
+	b = appendStage(append(b, ", "...), "fetch;dur=", t.fetch)
+	b = appendStage(append(b, ", "...), "transform;dur=", t.transform)
+	b = appendStage(append(b, ", "...), "encode;dur=", t.encode)
+	return string(b)
 }
 
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+func appendStage(b []byte, name string, d time.Duration) []byte {
+	return strconv.AppendFloat(append(b, name...), float64(d)/float64(time.Millisecond), 'f', 1, 64)
+}
 
 // setCacheHeaders writes what a 200 and a 304 share: validator, caching
 // policy for browsers and for CDNs, Vary, and the purge tags.

@@ -76,22 +76,24 @@ func (s *Server) serveImage(ctx context.Context, w http.ResponseWriter, r *http.
 	}
 
 	h := w.Header()
-	s.setCacheHeaders(h, entry.ETag, vary, req.Key)
-	h.Set("Content-Type", entry.ContentType)
-	h.Set("Content-Length", strconv.Itoa(len(entry.Body)))
-	h.Set("X-Content-Type-Options", "nosniff")
-	if !entry.LastModified.IsZero() {
-		h.Set("Last-Modified", entry.LastModified.UTC().Format(http.TimeFormat))
+	for k, v := range entry.Header { // prebuilt at render time; shared, not modified
+		h[k] = v
 	}
-	h.Set("Content-Disposition", contentDisposition(req.Key, transform.Extension(spec.Format(entry.Format))))
-	h.Set("Server-Timing", t.header())
-	h.Set("X-Cache", outcome.String())
+	if len(vary) > 0 {
+		h["Vary"] = []string{vary.String()}
+	}
+	h["Server-Timing"] = []string{t.header()}
+	h["X-Cache"] = outcomeHeader[outcome]
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		n, _ := w.Write(entry.Body)
 		s.metrics.responseBytes.Add(float64(n))
 	}
 	return http.StatusOK, entry.Format
+}
+
+var outcomeHeader = map[cache.Outcome][]string{
+	cache.Miss: {"MISS"}, cache.Hit: {"HIT"}, cache.Coalesced: {"COALESCED"},
 }
 
 // attributes returns the source's attributes from the TTL cache, or from
@@ -154,6 +156,7 @@ func (s *Server) renderEntry(ctx context.Context, req presets.Request, attrs sou
 			return nil, err
 		}
 		e.Body, e.ContentType, e.Format = append(b, '\n'), "application/json", string(spec.FormatJSON)
+		s.entryHeader(e)
 		return e, nil
 	}
 	res, err := s.renderer.Render(ctx, obj.Data, req.Options, accept)
@@ -164,7 +167,22 @@ func (s *Server) renderEntry(ctx context.Context, req presets.Request, attrs sou
 	s.metrics.duration.WithLabelValues("transform").Observe(res.Transform.Seconds())
 	s.metrics.duration.WithLabelValues("encode").Observe(res.Encode.Seconds())
 	e.Body, e.ContentType, e.Format = res.Body, transform.ContentType(res.Format), string(res.Format)
+	s.entryHeader(e)
 	return e, nil
+}
+
+// entryHeader builds the headers that depend only on the entry.
+func (s *Server) entryHeader(e *cache.Entry) {
+	h := http.Header{}
+	s.setCacheHeaders(h, e.ETag, nil, e.SourceKey)
+	h.Set("Content-Type", e.ContentType)
+	h.Set("Content-Length", strconv.Itoa(len(e.Body)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	if !e.LastModified.IsZero() {
+		h.Set("Last-Modified", e.LastModified.UTC().Format(http.TimeFormat))
+	}
+	h.Set("Content-Disposition", contentDisposition(e.SourceKey, transform.Extension(spec.Format(e.Format))))
+	e.Header = h
 }
 
 // renderFailure gives kinds to what the cache layer returns raw: the

@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pixmill/pixmill/internal/fault"
@@ -21,15 +23,28 @@ const logFieldsKey ctxKey = 0
 // logFields collects what the handler wants in the one access-log line.
 type logFields struct {
 	mu    sync.Mutex
-	attrs []any
+	attrs []slog.Attr
 }
 
 func setLogField(r *http.Request, key string, value any) {
 	if f, ok := r.Context().Value(logFieldsKey).(*logFields); ok {
 		f.mu.Lock()
-		f.attrs = append(f.attrs, key, value)
+		f.attrs = append(f.attrs, slog.Any(key, value))
 		f.mu.Unlock()
 	}
+}
+
+// Request ids are a random per-process prefix and a counter: unique enough
+// to find a log line, and free of a system call per request.
+var (
+	idPrefix  = newIDPrefix()
+	idCounter atomic.Uint64
+)
+
+func newIDPrefix() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:]) + "-"
 }
 
 // requestID takes X-Request-Id from the client (a CDN sets one) or makes one,
@@ -38,12 +53,11 @@ func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
 		if id == "" || len(id) > 128 {
-			var b [8]byte
-			_, _ = rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
+			id = idPrefix + strconv.FormatUint(idCounter.Add(1), 36)
 		}
-		w.Header().Set("X-Request-Id", id)
-		f := &logFields{attrs: []any{"id", id}}
+		w.Header()["X-Request-Id"] = []string{id}
+		f := &logFields{attrs: make([]slog.Attr, 0, 8)}
+		f.attrs = append(f.attrs, slog.String("id", id))
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), logFieldsKey, f)))
 	})
 }
@@ -53,23 +67,19 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		next.ServeHTTP(w, r)
-		f, _ := r.Context().Value(logFieldsKey).(*logFields)
-		attrs := []any{"method", r.Method, "path", r.URL.EscapedPath(), "dur_ms", float64(time.Since(start).Microseconds()) / 1000}
-		if f != nil {
+		if !s.log.Enabled(r.Context(), slog.LevelInfo) {
+			return
+		}
+		attrs := make([]slog.Attr, 0, 12)
+		attrs = append(attrs, slog.String("method", r.Method), slog.String("path", r.URL.EscapedPath()),
+			slog.Float64("dur_ms", float64(time.Since(start).Microseconds())/1000))
+		if f, _ := r.Context().Value(logFieldsKey).(*logFields); f != nil {
 			f.mu.Lock()
 			attrs = append(attrs, f.attrs...)
 			f.mu.Unlock()
 		}
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", argsToAttrs(attrs)...)
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	})
-}
-
-func argsToAttrs(args []any) []slog.Attr {
-	out := make([]slog.Attr, 0, len(args)/2)
-	for i := 0; i+1 < len(args); i += 2 {
-		out = append(out, slog.Any(fmt.Sprint(args[i]), args[i+1]))
-	}
-	return out
 }
 
 // recoverPanics turns a panic into a 500 for that request alone, logged with
