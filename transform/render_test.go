@@ -1,10 +1,12 @@
 package transform
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"testing"
 
+	"github.com/davidbyttow/govips/v2/vips"
 	"github.com/pixmill/pixmill/transform/spec"
 )
 
@@ -278,5 +280,87 @@ func TestRenderFiltersChangePixels(t *testing.T) {
 				t.Errorf("mean abs diff %.2f, want at least %.2f", d, tt.minDiff)
 			}
 		})
+	}
+}
+
+// TestRenderWideBlur checks that a wide blur, run on a shrunk copy, looks
+// like the same blur at full size.
+func TestRenderWideBlur(t *testing.T) {
+	const src = "photos/ladybird_macro.jpg"
+	o := spec.Options{Width: 300, Format: spec.FormatPNG}
+	plain := renderFile(t, src, o, "")
+	for _, sigma := range []float64{6, 15, 40, 250} {
+		t.Run(fmt.Sprint(sigma), func(t *testing.T) {
+			o := o
+			o.Blur = sigma
+			res, got := renderDecoded(t, src, o, "")
+			if res.Width != 300 || res.Height != plain.Height {
+				t.Fatalf("blur changed the size to %dx%d", res.Width, res.Height)
+			}
+			// The reference: libvips' Gaussian over the whole unblurred output.
+			img, err := vips.NewImageFromBuffer(plain.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer img.Close()
+			if err := img.GaussianBlur(sigma); err != nil {
+				t.Fatal(err)
+			}
+			body, _, err := img.ExportPng(&vips.PngExportParams{Compression: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := decode(t, body)
+			d := meanAbsDiff(t, want, got)
+			t.Logf("blur %v: mean abs diff %.2f from the full-size blur", sigma, d)
+			if d > 2 {
+				t.Errorf("blur %v differs from the full-size blur by %.2f", sigma, d)
+			}
+		})
+	}
+}
+
+// TestRenderConcurrent renders the same requests from several goroutines
+// and expects the bytes of a sequential render: nothing is shared between
+// renders but libvips itself.
+func TestRenderConcurrent(t *testing.T) {
+	reqs := []struct {
+		src  string
+		opts spec.Options
+	}{
+		{"photos/mountain_valley_small.jpg", spec.Options{Width: 200, Format: spec.FormatJPEG}},
+		{"orientation/landscape_exif_orientation_6.jpg", spec.Options{Width: 300, Rotate: 90, Format: spec.FormatPNG}},
+		{"formats/png_rgba_rose_photo.png", spec.Options{Width: 150, Height: 150, Fit: spec.FitPad, Format: spec.FormatJPEG}},
+		{"formats/gif_animated_banana.gif", spec.Options{Width: 60, Format: spec.FormatWebP}},
+		{"faces/grace_hopper.jpg", spec.Options{Width: 100, Height: 100, Fit: spec.FitCover, Gravity: spec.Gravity{Kind: spec.GravityAuto}, Format: spec.FormatJPEG}},
+	}
+	want, bufs := make([][]byte, len(reqs)), make([][]byte, len(reqs))
+	for i, r := range reqs {
+		want[i], bufs[i] = renderFile(t, r.src, r.opts, "").Body, readCorpus(t, r.src)
+	}
+	r := testRenderer(t)
+	const workers = 4
+	errs := make(chan error, workers*len(reqs)*3)
+	done := make(chan struct{})
+	for w := 0; w < workers; w++ {
+		go func(w int) {
+			defer func() { done <- struct{}{} }()
+			for k := 0; k < 3*len(reqs); k++ {
+				i := (w + k) % len(reqs)
+				res, err := r.Render(context.Background(), bufs[i], reqs[i].opts, "")
+				if err != nil {
+					errs <- fmt.Errorf("%s: %v", reqs[i].src, err)
+				} else if !bytes.Equal(res.Body, want[i]) {
+					errs <- fmt.Errorf("%s: concurrent render differs from the sequential one", reqs[i].src)
+				}
+			}
+		}(w)
+	}
+	for w := 0; w < workers; w++ {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
