@@ -322,3 +322,34 @@ func TestClientHints(t *testing.T) {
 		})
 	}
 }
+
+// TestCoalescedFailure: concurrent requests for an undecodable original all
+// get its 422, and nothing is cached: the next request renders again.
+func TestCoalescedFailure(t *testing.T) {
+	dir := copySamples(t)
+	junk := make([]byte, 200_000)
+	copy(junk, []byte{0xff, 0xd8, 0xff, 0xe0}) // a JPEG start, then nothing decodable
+	if err := os.WriteFile(filepath.Join(dir, "broken.jpg"), junk, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := cacheServer(t, dir, "")
+	path := s.sign(t, "/w=100,f=webp/broken.jpg")
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if resp, body := s.get(t, path); resp.StatusCode != 422 {
+				t.Errorf("status %d %q, want 422", resp.StatusCode, body)
+			}
+		}()
+	}
+	wg.Wait()
+	renders := s.metricValue(t, "pixmill_renders_total")
+	if resp, _ := s.get(t, path); resp.StatusCode != 422 || resp.Header.Get("X-Cache") != "" {
+		t.Errorf("after the failures: %d, X-Cache %q", resp.StatusCode, resp.Header.Get("X-Cache"))
+	}
+	if s.metricValue(t, "pixmill_renders_total") != renders+1 {
+		t.Error("a failed render was served from the cache")
+	}
+}

@@ -24,8 +24,8 @@ func (s *Server) image(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
 	status, format := s.serveImage(ctx, w, r)
-	s.metrics.requests.WithLabelValues(statusLabel(status), formatLabel(format)).Inc()
-	s.metrics.duration.WithLabelValues("total").Observe(time.Since(start).Seconds())
+	s.metrics.request(status, format)
+	s.metrics.total.Observe(time.Since(start).Seconds())
 	setLogField(r, "status", status)
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"strconv"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -26,6 +27,25 @@ type Metrics struct {
 	responseBytes  prometheus.Counter
 	rejected       *prometheus.CounterVec
 	renders        prometheus.Counter
+
+	total        prometheus.Observer // request_duration_seconds{stage="total"}
+	requestsSeen sync.Map            // requestKey -> prometheus.Counter
+}
+
+type requestKey struct {
+	status int
+	format string
+}
+
+// request counts one answer; the counters are looked up once per label
+// pair, since hashing label values costs more than the increment.
+func (m *Metrics) request(status int, format string) {
+	k := requestKey{status, formatLabel(format)}
+	c, ok := m.requestsSeen.Load(k)
+	if !ok {
+		c, _ = m.requestsSeen.LoadOrStore(k, m.requests.WithLabelValues(statusLabel(status), k.format))
+	}
+	c.(prometheus.Counter).Inc()
 }
 
 // NewMetrics registers every series on a fresh registry, with the Go runtime
@@ -70,6 +90,7 @@ func NewMetrics() *Metrics {
 			Name: "pixmill_renders_total", Help: "Pipeline runs (cache misses that rendered).",
 		}),
 	}
+	m.total = m.duration.WithLabelValues("total")
 	reg.MustRegister(m.requests, m.duration, m.cacheRequests, m.cacheBytes, m.cacheEvictions, m.inflight, m.queueDepth,
 		m.sourceBytes, m.responseBytes, m.rejected, m.renders,
 		collectors.NewGoCollector(),

@@ -67,18 +67,21 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		next.ServeHTTP(w, r)
-		if !s.log.Enabled(r.Context(), slog.LevelInfo) {
+		h := s.log.Handler()
+		if !h.Enabled(r.Context(), slog.LevelInfo) {
 			return
 		}
-		attrs := make([]slog.Attr, 0, 12)
-		attrs = append(attrs, slog.String("method", r.Method), slog.String("path", r.URL.EscapedPath()),
+		// A record built by hand carries no caller PC: Logger.Log would
+		// walk the stack for one on every request.
+		rec := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+		rec.AddAttrs(slog.String("method", r.Method), slog.String("path", r.URL.EscapedPath()),
 			slog.Float64("dur_ms", float64(time.Since(start).Microseconds())/1000))
 		if f, _ := r.Context().Value(logFieldsKey).(*logFields); f != nil {
 			f.mu.Lock()
-			attrs = append(attrs, f.attrs...)
+			rec.AddAttrs(f.attrs...)
 			f.mu.Unlock()
 		}
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+		_ = h.Handle(r.Context(), rec)
 	})
 }
 
