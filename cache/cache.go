@@ -109,6 +109,16 @@ func (c *Cache) Get(key string) (*Entry, bool) {
 	return e, ok
 }
 
+// Lookup is Get for the request path: a hit is counted as one. On a miss
+// nothing is counted, since the caller goes on to Do, which counts it.
+func (c *Cache) Lookup(key string) (*Entry, bool) {
+	e, ok := c.Get(key)
+	if ok {
+		c.lookup("hit")
+	}
+	return e, ok
+}
+
 // Len and Bytes report what the L1 holds.
 func (c *Cache) Len() int {
 	c.mu.Lock()

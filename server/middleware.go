@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -16,21 +15,25 @@ import (
 	"github.com/pixmill/pixmill/internal/fault"
 )
 
-type ctxKey int
-
-const logFieldsKey ctxKey = 0
-
-// logFields collects what the handler wants in the one access-log line.
-type logFields struct {
+// requestLog carries one request's id and the fields the handler adds to
+// its access-log line. It wraps the ResponseWriter rather than the context:
+// a context value would copy the whole *http.Request on every request.
+type requestLog struct {
+	http.ResponseWriter
+	id    string
 	mu    sync.Mutex
 	attrs []slog.Attr
 }
 
-func setLogField(r *http.Request, key string, value any) {
-	if f, ok := r.Context().Value(logFieldsKey).(*logFields); ok {
-		f.mu.Lock()
-		f.attrs = append(f.attrs, slog.Any(key, value))
-		f.mu.Unlock()
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (l *requestLog) Unwrap() http.ResponseWriter { return l.ResponseWriter }
+
+// setLogField adds a to the request's access-log line.
+func setLogField(w http.ResponseWriter, a slog.Attr) {
+	if l, ok := w.(*requestLog); ok {
+		l.mu.Lock()
+		l.attrs = append(l.attrs, a)
+		l.mu.Unlock()
 	}
 }
 
@@ -56,9 +59,9 @@ func requestID(next http.Handler) http.Handler {
 			id = idPrefix + strconv.FormatUint(idCounter.Add(1), 36)
 		}
 		w.Header()["X-Request-Id"] = []string{id}
-		f := &logFields{attrs: make([]slog.Attr, 0, 8)}
-		f.attrs = append(f.attrs, slog.String("id", id))
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), logFieldsKey, f)))
+		l := &requestLog{ResponseWriter: w, id: id}
+		l.attrs = make([]slog.Attr, 0, 4)
+		next.ServeHTTP(l, r)
 	})
 }
 
@@ -76,10 +79,11 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		rec := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
 		rec.AddAttrs(slog.String("method", r.Method), slog.String("path", r.URL.EscapedPath()),
 			slog.Float64("dur_ms", float64(time.Since(start).Microseconds())/1000))
-		if f, _ := r.Context().Value(logFieldsKey).(*logFields); f != nil {
-			f.mu.Lock()
-			rec.AddAttrs(f.attrs...)
-			f.mu.Unlock()
+		if l, ok := w.(*requestLog); ok {
+			l.mu.Lock()
+			rec.AddAttrs(slog.String("id", l.id))
+			rec.AddAttrs(l.attrs...)
+			l.mu.Unlock()
 		}
 		_ = h.Handle(r.Context(), rec)
 	})

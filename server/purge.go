@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -43,7 +44,7 @@ func (s *Server) purge(w http.ResponseWriter, r *http.Request) {
 	}
 	n := s.results.PurgeSource(key)
 	s.attrs.Remove(key)
-	setLogField(r, "purged", n)
+	setLogField(w, slog.Int("purged", n))
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(map[string]any{"key": key, "purged": n, "tag": purgeTag(key)})

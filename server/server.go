@@ -108,8 +108,17 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "use POST", http.StatusMethodNotAllowed)
 	})
-	r.Get("/*", s.image)
-	r.Head("/*", s.image)
+	// Everything else is an image path. It is routed as chi's NotFound
+	// rather than a "/*" pattern, which would store a path value (and copy
+	// the request) on every request.
+	r.NotFound(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodGet && req.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		s.image(w, req)
+	})
 	return r
 }
 
