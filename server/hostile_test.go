@@ -2,10 +2,13 @@ package server_test
 
 import (
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -91,4 +94,62 @@ func peakRSSkB(t testing.TB) int {
 		}
 	}
 	return 0
+}
+
+// TestSVGNeverReachesOut: with SVG allowed, documents that point at a file
+// or at an HTTP server on loopback are refused, and the server they point
+// at is never contacted; a self-contained SVG renders.
+func TestSVGNeverReachesOut(t *testing.T) {
+	var hits atomic.Int64
+	recorder := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "image/png")
+	}))
+	defer recorder.Close()
+	dir := t.TempDir()
+	const head = `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="64" height="64">`
+	files := map[string]string{
+		"href.svg":     head + `<image width="64" height="64" xlink:href="` + recorder.URL + `/img.png"/></svg>`,
+		"css.svg":      head + `<rect width="64" height="64" style="fill:url(` + recorder.URL + `/f.svg#p)"/></svg>`,
+		"import.svg":   head + `<style>@import url(` + recorder.URL + `/s.css);</style></svg>`,
+		"entity.svg":   `<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY e SYSTEM "` + recorder.URL + `/e.xml">]>` + head + `<text>&e;</text></svg>`,
+		"xinclude.svg": head + `<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="` + recorder.URL + `/x.xml"/></svg>`,
+		"file.svg":     head + `<image width="64" height="64" href="file:///etc/hostname"/></svg>`,
+		"ok.svg":       head + `<rect width="64" height="64" fill="#c00"/></svg>`,
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	corpus := corpusDir(t)
+	for _, f := range []string{"svg_xxe_file_entity.svg", "svg_external_href.svg", "svg_script_onload.svg", "bomb_svg_billion_laughs.svg", "bomb_svg_canvas_100000x100000.svg"} {
+		b, err := os.ReadFile(filepath.Join(corpus, "hostile", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[f] = string(b)
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := startServer(t, `
+source: { url: "file://`+dir+`" }
+signing: { keys: ["`+testKey+`"] }
+formats: { inputs: [jpeg, png, webp, gif, svg] }
+`)
+	for name := range files {
+		resp, body := s.get(t, s.sign(t, "/w=64,f=png/"+name))
+		switch {
+		case name == "ok.svg":
+			if resp.StatusCode != 200 {
+				t.Errorf("%s: %d %q, want 200", name, resp.StatusCode, body)
+			}
+		case resp.StatusCode != 415 && resp.StatusCode != 413:
+			t.Errorf("%s: %d %q, want 415 (or 413 for the huge canvas)", name, resp.StatusCode, body)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the loopback server was contacted %d times because of an SVG", n)
+	}
 }

@@ -80,6 +80,11 @@ func openHeader(buf []byte, cfg Config) (*vips.ImageRef, Info, error) {
 	if !allowed(cfg.Inputs, format) {
 		return nil, Info{}, fault.New(fault.Unsupported, "source format %s is not allowed", format)
 	}
+	if format == "svg" {
+		if err := checkSVG(buf); err != nil {
+			return nil, Info{}, err
+		}
+	}
 	params := vips.NewImportParams()
 	// A JPEG header with stray bytes between its segments (Photoshop and
 	// broken EXIF writers leave them) is read as libjpeg reads it; whether
