@@ -33,8 +33,10 @@ vet:
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+# Each fuzz target briefly (FUZZTIME each); findings land in testdata/fuzz and stay as seeds.
 fuzz:
-	$(GO) test ./presets -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./presets -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./transform -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 bench: deps
 	$(GO) test ./transform ./presets -run '^$$' -bench . -benchmem -count 1
