@@ -175,7 +175,7 @@ func (s *Server) renderEntry(ctx context.Context, req presets.Request, attrs sou
 	e := &cache.Entry{ETag: etag, LastModified: obj.ModTime, SourceKey: req.Key}
 	if req.Options.Format == spec.FormatJSON {
 		start := time.Now()
-		d, err := s.renderer.Describe(ctx, obj.Data, req.Options, accept)
+		d, err := s.renderer.Describe(transform.WithSourceID(ctx, req.Key+"@"+obj.Version()), obj.Data, req.Options, accept)
 		t.transform = time.Since(start)
 		if err != nil {
 			return nil, err
@@ -188,7 +188,7 @@ func (s *Server) renderEntry(ctx context.Context, req presets.Request, attrs sou
 		s.entryHeader(e)
 		return e, nil
 	}
-	res, err := s.renderer.Render(ctx, obj.Data, req.Options, accept)
+	res, err := s.renderer.Render(transform.WithSourceID(ctx, req.Key+"@"+obj.Version()), obj.Data, req.Options, accept)
 	if err != nil {
 		return nil, err
 	}

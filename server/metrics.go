@@ -28,6 +28,10 @@ type Metrics struct {
 	rejected       *prometheus.CounterVec
 	renders        prometheus.Counter
 
+	visionRequests  *prometheus.CounterVec
+	visionDuration  prometheus.Histogram
+	visionFallbacks *prometheus.CounterVec
+
 	total        prometheus.Observer // request_duration_seconds{stage="total"}
 	requestsSeen sync.Map            // requestKey -> prometheus.Counter
 }
@@ -90,6 +94,17 @@ func NewMetrics() *Metrics {
 			Name: "pixmill_renders_total", Help: "Pipeline runs (cache misses that rendered).",
 		}),
 	}
+	m.visionRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pixmill_vision_requests_total", Help: "Smart-crop analyses by result: ok, cached, error, timeout, overloaded, breaker_open.",
+	}, []string{"result"})
+	m.visionDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "pixmill_vision_duration_seconds", Help: "Round trips to the vision sidecar.",
+		Buckets: []float64{.005, .01, .02, .035, .05, .075, .1, .15, .25, .5, 1},
+	})
+	m.visionFallbacks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pixmill_vision_fallbacks_total", Help: "Crops placed by libvips attention because the sidecar gave no answer.",
+	}, []string{"reason"})
+	reg.MustRegister(m.visionRequests, m.visionDuration, m.visionFallbacks)
 	m.total = m.duration.WithLabelValues("total")
 	reg.MustRegister(m.requests, m.duration, m.cacheRequests, m.cacheBytes, m.cacheEvictions, m.inflight, m.queueDepth,
 		m.sourceBytes, m.responseBytes, m.rejected, m.renders,
@@ -131,3 +146,12 @@ func formatLabel(f string) string {
 }
 
 func statusLabel(code int) string { return strconv.Itoa(code) }
+
+// VisionObserver feeds the vision metrics from the renderer's sidecar client.
+func (m *Metrics) VisionObserver() transform.VisionObserver {
+	return transform.VisionObserver{
+		Result:   func(r string) { m.visionRequests.WithLabelValues(r).Inc() },
+		Duration: m.visionDuration.Observe,
+		Fallback: func(reason string) { m.visionFallbacks.WithLabelValues(reason).Inc() },
+	}
+}

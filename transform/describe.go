@@ -16,7 +16,8 @@ type Description struct {
 	Frames      int         `json:"frames"`
 	HasAlpha    bool        `json:"has_alpha"`
 	Output      OutputShape `json:"output"`
-	Crop        *Rect       `json:"crop,omitempty"` // in the pixels of Width×Height, before rotate and flip
+	Crop        *Rect       `json:"crop,omitempty"`
+	FocusedBy   string      `json:"focused_by,omitempty"` // faces, saliency (sidecar) or attention (libvips) // in the pixels of Width×Height, before rotate and flip
 	Faces       []Box       `json:"faces,omitempty"`
 }
 
@@ -44,15 +45,25 @@ func (r *Renderer) Describe(ctx context.Context, buf []byte, opts spec.Options, 
 		return Description{}, err
 	}
 	if plan.Focus {
-		s := &state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan}
-		err := s.run(focusSteps)
+		s := &state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan, vision: r.vision}
+		steps := []step{{"focus", focus}}
+		err := s.run(steps)
+		if err == nil && plan.Focus { // the sidecar did not place it: attention does
+			err = s.run(attentionSteps)
+		}
 		s.close()
 		if err != nil {
 			return Description{}, err
 		}
 	}
 	src := plan.Source
+	var faces []Box
+	for _, f := range plan.Faces {
+		faces = append(faces, Box{X: f.X, Y: f.Y, Width: f.Width, Height: f.Height, Score: f.Score})
+	}
 	return Description{
+		Faces:       faces,
+		FocusedBy:   plan.FocusedBy,
 		Width:       src.Width,
 		Height:      src.Height,
 		Format:      src.Format,

@@ -3,6 +3,8 @@ package transform
 import (
 	"math"
 
+	"github.com/pixmill/pixmill/vision"
+
 	"github.com/pixmill/pixmill/transform/spec"
 )
 
@@ -33,6 +35,11 @@ type Plan struct {
 	// the pixels (g=auto, g=face) and Crop.X/Y are filled in by the crop step.
 	Crop  *Rect
 	Focus bool
+	// FocusedBy says what placed a Focus window: "faces" or "saliency" from
+	// the vision sidecar, "attention" from libvips; Faces are the faces the
+	// sidecar found, as fractions of the EXIF-oriented source.
+	FocusedBy string
+	Faces     []vision.Box
 	// Canvas is the output size; larger than the kept image only for fit=pad,
 	// where the image sits at (PadX, PadY).
 	CanvasW, CanvasH int

@@ -16,7 +16,14 @@ import (
 const PipelineVersion = "1"
 
 // Renderer turns source bytes into output images by a Config.
-type Renderer struct{ cfg Config }
+type Renderer struct {
+	cfg    Config
+	vision *Vision // nil: g=face and g=auto use libvips attention alone
+}
+
+// UseVision makes g=face and g=auto ask the vision sidecar first. Call it
+// before serving.
+func (r *Renderer) UseVision(v *Vision) { r.vision = v }
 
 // New validates cfg and starts libvips.
 func New(cfg Config) (*Renderer, error) {
@@ -54,6 +61,7 @@ type state struct {
 	out  []byte
 	// lenient decodes past recoverable corruption (see recoverable).
 	lenient bool
+	vision  *Vision
 }
 
 // step is one named stage of the pipeline.
@@ -66,6 +74,7 @@ type step struct {
 // runs only as far as the crop.
 var (
 	pixelSteps = []step{
+		{"focus", focus},
 		{"load", load},
 		{"colour", toSRGB},
 		{"orient", orient},
@@ -79,7 +88,7 @@ var (
 		{"strip", strip},
 		{"encode", encode},
 	}
-	focusSteps = []step{{"load", load}, {"colour", toSRGB}, {"orient", orient}, {"crop", crop}}
+	attentionSteps = []step{{"load", load}, {"colour", toSRGB}, {"orient", orient}, {"crop", crop}}
 )
 
 // Prepare probes buf and plans the render of opts for a client that sent
@@ -105,12 +114,12 @@ func (r *Renderer) Render(ctx context.Context, buf []byte, opts spec.Options, ac
 	if err != nil {
 		return Result{}, err
 	}
-	s := &state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan}
+	s := &state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan, vision: r.vision}
 	defer s.close()
 	encodeStart, err := s.render()
 	if err != nil && recoverable(plan.Source.Format, buf, err) {
 		s.close()
-		*s = state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan, lenient: true}
+		*s = state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan, lenient: true, vision: r.vision}
 		encodeStart, err = s.render()
 	}
 	if err != nil {

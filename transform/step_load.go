@@ -63,6 +63,7 @@ func loadFocused(s *state, params *vips.ImportParams) error {
 		return decodeError(err)
 	}
 	s.img = img
+	p.FocusedBy = "attention"
 	// vips leaves the window's origin in the header as a negative offset.
 	x, y := clamp(-img.OffsetX(), 0, sw-cw), clamp(-img.OffsetY(), 0, sh-ch)
 	c.X, c.Y = orientWindow(x, y, cw, ch, sw, sh, p.Options.Rotate, p.Options.FlipH, p.Options.FlipV)

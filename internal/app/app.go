@@ -18,6 +18,7 @@ import (
 	"github.com/pixmill/pixmill/source"
 	"github.com/pixmill/pixmill/transform"
 	"github.com/pixmill/pixmill/transform/spec"
+	"github.com/pixmill/pixmill/vision"
 )
 
 // App is a wired server.
@@ -39,6 +40,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	renderer, err := transform.New(TransformConfig(cfg))
 	if err != nil {
 		return nil, err
+	}
+	metrics := server.NewMetrics()
+	if cfg.Vision.URL != "" {
+		client := vision.NewClient(cfg.Vision.URL, 0)
+		client.GridSize = cfg.Vision.Grid
+		renderer.UseVision(transform.NewVision(client, transform.VisionConfig{
+			Timeout:         cfg.Vision.Timeout.D(),
+			BreakerFailures: cfg.Vision.BreakerFailures,
+			BreakerCooldown: cfg.Vision.BreakerCooldown.D(),
+			CacheSize:       cfg.Vision.CacheSize,
+		}, metrics.VisionObserver()))
 	}
 	store, err := source.Open(ctx, source.Config{
 		URL:      cfg.Source.URL,
@@ -70,7 +82,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		Queue:          cfg.Limits.Queue,
 		QueueTimeout:   cfg.Limits.QueueTimeout.D(),
 		RequestTimeout: cfg.Limits.RequestTimeout.D(),
-	}, parser, store, renderer, server.NewMetrics(), log)
+	}, parser, store, renderer, metrics, log)
 	return &App{Config: cfg, Parser: parser, Store: store, Renderer: renderer, Server: srv, GeneratedKey: generated}, nil
 }
 

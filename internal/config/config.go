@@ -111,7 +111,12 @@ type Headers struct {
 }
 
 type Vision struct {
-	URL string `yaml:"url"`
+	URL             string   `yaml:"url"`
+	Timeout         Duration `yaml:"timeout"`
+	BreakerFailures int      `yaml:"breaker_failures"`
+	BreakerCooldown Duration `yaml:"breaker_cooldown"`
+	CacheSize       int      `yaml:"cache_size"`
+	Grid            int      `yaml:"grid"`
 }
 
 type Log struct {
@@ -156,6 +161,8 @@ func Default() Config {
 		SurrogateKeyHeader:   "Surrogate-Key",
 		CacheTagHeader:       "Cache-Tag",
 	}
+	c.Vision = Vision{Timeout: Duration(150 * time.Millisecond), BreakerFailures: 5,
+		BreakerCooldown: Duration(10 * time.Second), CacheSize: 10_000, Grid: 16}
 	c.ClientHints.Widths = []int{160, 320, 480, 640, 800, 960, 1280, 1600, 1920, 2560}
 	c.Log.Level = "info"
 	return c
@@ -226,6 +233,9 @@ func (c *Config) Validate() error {
 		{c.Cache.SourceTTL < 0, "cache.source_ttl must not be negative"},
 		{c.Admin.Token != "" && len(c.Admin.Token) < 16, "admin.token must be at least 16 bytes"},
 		{c.Headers.ErrorTTL < 0, "headers.error_ttl must not be negative"},
+		{c.Vision.Timeout <= 0, "vision.timeout must be positive"},
+		{c.Vision.BreakerFailures < 1, "vision.breaker_failures must be at least 1"},
+		{c.Vision.Grid < 0 || c.Vision.Grid > 64, "vision.grid must be in 0..64"},
 	}
 	for _, ch := range checks {
 		if ch.bad {
