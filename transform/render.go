@@ -43,10 +43,11 @@ type Result struct {
 	Format        spec.Format
 	Negotiated    bool // the format came from Accept: the response varies on it
 	Width, Height int
-	// Transform is probing, planning and building the libvips pipeline.
-	// libvips is demand-driven: the source is decoded, resized and turned
-	// while the encoder pulls pixels, so Encode holds that work as well as
-	// the encoder's own (docs/benchmarks/transform.md splits the two).
+	// Transform is probing, planning, decoding, resizing and every pixel
+	// step: still images are materialized before the encoder runs (see
+	// materialize), so Encode is the encoder alone. For animations and for
+	// metadata=keep/copyright the pipeline stays lazy, and Encode then holds
+	// the decoding too.
 	Transform time.Duration
 	Encode    time.Duration
 }
@@ -84,8 +85,11 @@ var (
 		{"pad", pad},
 		{"flatten", flatten},
 	}
-	encodeSteps = []step{
+	finishSteps = []step{
 		{"strip", strip},
+		{"materialize", materialize},
+	}
+	encodeSteps = []step{
 		{"encode", encode},
 	}
 	attentionSteps = []step{{"load", load}, {"colour", toSRGB}, {"orient", orient}, {"crop", crop}}
@@ -139,6 +143,9 @@ func (r *Renderer) Render(ctx context.Context, buf []byte, opts spec.Options, ac
 // render runs the pixel and encode steps, and reports when encoding began.
 func (s *state) render() (time.Time, error) {
 	if err := s.run(pixelSteps); err != nil {
+		return time.Time{}, err
+	}
+	if err := s.run(finishSteps); err != nil {
 		return time.Time{}, err
 	}
 	encodeStart := time.Now()
