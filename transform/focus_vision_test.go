@@ -106,3 +106,18 @@ func TestVisionTimeoutAndBreaker(t *testing.T) {
 		t.Errorf("after a good trial: %v", err)
 	}
 }
+
+func TestVisionBreakerIgnoresRefusedPreviews(t *testing.T) {
+	sc := &scripted{fn: func(context.Context) (vision.Regions, error) {
+		return vision.Regions{}, &vision.StatusError{Code: 400, Body: "bad preview"}
+	}}
+	v := NewVision(sc, VisionConfig{BreakerFailures: 2}, VisionObserver{})
+	for range 5 {
+		if _, err := v.regions(context.Background(), "", preview); errors.Is(err, errBreakerOpen) {
+			t.Fatal("4xx answers opened the breaker")
+		}
+	}
+	if sc.calls.Load() != 5 {
+		t.Errorf("%d calls, want 5", sc.calls.Load())
+	}
+}

@@ -1,0 +1,156 @@
+// Package visiontest starts a real vision sidecar for tests: the ONNX
+// Runtime library and the models that `make vision` (or `make test`, through
+// vision-test-deps) fetched into bin/vision, served over loopback HTTP. A
+// test that cannot have them is skipped outside CI and fails in CI
+// (CI=true), as STYLE.md asks.
+package visiontest
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pixmill/pixmill/vision/engine"
+	"github.com/pixmill/pixmill/vision/models"
+	"github.com/pixmill/pixmill/vision/preview"
+	"github.com/pixmill/pixmill/vision/sidecar"
+)
+
+// Unavailable skips the test outside CI and fails it in CI.
+func Unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// Dir returns the directory holding the fetched runtime and models.
+func Dir(t testing.TB) string {
+	t.Helper()
+	dir := models.DefaultDir()
+	for _, f := range []string{models.RuntimeLib, models.FaceFront, models.FaceBack} {
+		if !models.Present(dir, f) {
+			Unavailable(t, "vision: %s missing: run `make vision` (or scripts/vision-fetch.sh)", filepath.Join(dir, f))
+		}
+	}
+	return dir
+}
+
+// CUDAEnv names the environment variable that turns the CUDA tests on
+// (PIXMILL_VISION_CUDA=1): they need a CUDA 13 GPU machine and
+// `scripts/vision-fetch.sh --cuda`.
+const CUDAEnv = "PIXMILL_VISION_CUDA"
+
+// Lib is the ONNX Runtime library the tests load. ORT is one per process,
+// so with CUDAEnv set every test uses the CUDA route's library (which runs
+// the CPU provider too), and the CUDA test can compare the two providers.
+func Lib(t testing.TB) string {
+	dir := Dir(t)
+	if os.Getenv(CUDAEnv) == "1" {
+		lib := filepath.Join(dir, models.CUDADir, models.RuntimeLib)
+		if !models.Present(filepath.Dir(lib), models.RuntimeLib) {
+			t.Fatalf("%s=1 but %s is missing: run scripts/vision-fetch.sh --cuda", CUDAEnv, lib)
+		}
+		return lib
+	}
+	return filepath.Join(dir, models.RuntimeLib)
+}
+
+var (
+	engMu   sync.Mutex
+	engines = map[string]*engine.Engine{}
+)
+
+// Engine returns a CPU engine with the default face models, opened once per
+// test binary (opening costs ~0.5 s; ONNX Runtime is process-wide anyway).
+func Engine(t testing.TB) *engine.Engine {
+	return EngineWith(t, engine.DefaultFaceModels...)
+}
+
+// EngineWith is Engine with a chosen set of face models.
+func EngineWith(t testing.TB, faceModels ...string) *engine.Engine {
+	t.Helper()
+	dir := Dir(t)
+	key := filepath.Join(faceModels...)
+	engMu.Lock()
+	defer engMu.Unlock()
+	if e := engines[key]; e != nil {
+		return e
+	}
+	e, err := engine.Open(engine.Config{
+		Lib: Lib(t), ModelsDir: dir, Providers: []string{engine.ProviderCPU}, FaceModels: faceModels,
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if errors.Is(err, models.ErrMissing) {
+		Unavailable(t, "vision: %v", err)
+	}
+	if err != nil {
+		t.Fatalf("vision: opening the engine: %v", err)
+	}
+	engines[key] = e
+	return e
+}
+
+// Start serves a sidecar on 127.0.0.1 with the shared CPU engine and the
+// given batching policy (zero values: the sidecar's defaults), and returns
+// its base URL; it stops in t.Cleanup.
+func Start(t testing.TB, cfg sidecar.Config) string {
+	t.Helper()
+	e := Engine(t)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	srv := sidecar.New(e, cfg)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("vision: listen: %v", err)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	t.Cleanup(func() {
+		_ = hs.Close()
+		srv.Close()
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// CorpusPath finds a file of the shared corpus: $PIXMILL_CORPUS, else
+// ../shared/corpus beside the source tree.
+func CorpusPath(t testing.TB, rel string) string {
+	t.Helper()
+	dir := os.Getenv("PIXMILL_CORPUS")
+	if dir == "" {
+		root, _ := models.SourceRoot()
+		dir = filepath.Join(root, "..", "shared", "corpus")
+	}
+	p := filepath.Join(dir, rel)
+	if _, err := os.Stat(p); err != nil {
+		Unavailable(t, "corpus file %s missing: %v", rel, err)
+	}
+	return p
+}
+
+// Preview decodes a corpus image and shrinks it to a long side of 320 px,
+// the preview the server sends.
+func Preview(t testing.TB, rel string) preview.Image {
+	t.Helper()
+	b, err := os.ReadFile(CorpusPath(t, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := preview.Decode(b, 1<<15)
+	if err != nil {
+		t.Fatalf("%s: %v", rel, err)
+	}
+	return preview.Downscale(img, PreviewSide)
+}
+
+// PreviewSide is the long side of the previews the tests send.
+const PreviewSide = 320
