@@ -38,8 +38,15 @@ fuzz:
 	$(GO) test ./presets -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./transform -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
-bench: deps
-	$(GO) test ./transform ./presets -run '^$$' -bench . -benchmem -count 1
+# Micro-benchmarks with allocations (URL parser, signer, cache key, L1 lookup,
+# header writer, hot path, renders), then a short run of the load benchmark
+# suite (pixmill against the libvips floor) into bin/bench/. About 2 minutes on
+# 2 cores; the full run and how to read it: docs/benchmarks/README.md.
+bench: build
+	$(GO) test ./presets ./cache -run '^$$' -bench . -benchmem -count 1
+	$(GO) test ./server -run '^$$' -bench 'CacheKey|HeaderWriter|HotPathInProcess' -benchmem -count 1
+	$(GO) test ./transform -run '^$$' -bench 'Render|Probe' -benchmem -count 1
+	$(GO) run ./bench/suite -short -out bin/bench
 
 clean:
 	rm -rf bin

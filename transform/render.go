@@ -43,11 +43,10 @@ type Result struct {
 	Format        spec.Format
 	Negotiated    bool // the format came from Accept: the response varies on it
 	Width, Height int
-	// Transform is probing, planning, decoding, resizing and every pixel
-	// step: still images are materialized before the encoder runs (see
-	// materialize), so Encode is the encoder alone. For animations and for
-	// metadata=keep/copyright the pipeline stays lazy, and Encode then holds
-	// the decoding too.
+	// Transform is probing, planning and the pixel steps; Encode is the
+	// encoder. libvips is demand-driven: unless the pixels were materialized
+	// first (still WebP and PNG outputs, see materialize), the decode and
+	// resize happen while the encoder pulls pixels and are counted in Encode.
 	Transform time.Duration
 	Encode    time.Duration
 }
