@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what pixmill needs to build and run on Debian 12, and nothing that
-# is already there: a C toolchain and libvips-dev from apt (only when
+# is already there: make, a C toolchain and libvips-dev from apt (only when
 # `pkg-config --exists vips` fails), a Go toolchain (only when `go` is missing
 # or older than go.mod asks), and the Go modules.
 set -euo pipefail
@@ -10,6 +10,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 need_apt=()
+command -v make >/dev/null 2>&1 || need_apt+=(make)
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl ca-certificates)
