@@ -145,7 +145,7 @@ func (s *Server) attributes(dl *deadline, key string) (source.Attributes, time.D
 // without holding a slot.
 func (s *Server) renderEntry(ctx context.Context, req presets.Request, attrs source.Attributes, accept string, t *timing) (*cache.Entry, error) {
 	fetchStart := time.Now()
-	obj, err := s.source.Read(ctx, req.Key)
+	obj, err := s.source.ReadKnown(ctx, req.Key, attrs) // attributes already known: no second HEAD
 	if err != nil {
 		return nil, err
 	}

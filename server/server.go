@@ -21,7 +21,7 @@ import (
 // Source is what the server needs of the originals' storage.
 type Source interface {
 	Attributes(ctx context.Context, key string) (source.Attributes, error)
-	Read(ctx context.Context, key string) (source.Object, error)
+	ReadKnown(ctx context.Context, key string, a source.Attributes) (source.Object, error)
 	Ping(ctx context.Context) error
 }
 

@@ -161,6 +161,26 @@ func (s *Store) Read(ctx context.Context, key string) (Object, error) {
 	if err != nil {
 		return Object{}, err
 	}
+	return s.readAll(r)
+}
+
+// ReadKnown is Read for a caller that already holds the object's attributes
+// (the server caches them for cache.source_ttl): it skips the attributes
+// call, which on S3 saves a HEAD per cache miss. The limits apply as in
+// Read; if the object was replaced since a was taken, the size and time the
+// open reports describe the result, so its Version changes.
+func (s *Store) ReadKnown(ctx context.Context, key string, a Attributes) (Object, error) {
+	if err := s.precheck(ctx, key); err != nil {
+		return Object{}, err
+	}
+	r, err := s.open(ctx, key, a)
+	if err != nil {
+		return Object{}, err
+	}
+	return s.readAll(r)
+}
+
+func (s *Store) readAll(r *Reader) (Object, error) {
 	defer r.Close()
 	data, err := readAll(r, r.Size)
 	if err != nil {
@@ -187,6 +207,11 @@ func (s *Store) NewReader(ctx context.Context, key string) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.open(ctx, key, a)
+}
+
+// open opens the object at key whose attributes are believed to be a.
+func (s *Store) open(ctx context.Context, key string, a Attributes) (*Reader, error) {
 	if err := s.checkSize(a.Size); err != nil {
 		return nil, err
 	}
