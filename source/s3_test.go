@@ -210,6 +210,10 @@ func TestS3(t *testing.T) {
 		if a.ETag == "" || a.Version() != obj.Version() || strings.Contains(a.Version(), `"`) {
 			t.Errorf("%q: ETag %q, versions %q and %q", key, a.ETag, a.Version(), obj.Version())
 		}
+		known, err := s.ReadKnown(ctx, key, a)
+		if err != nil || !bytes.Equal(known.Data, data) || known.Version() != a.Version() {
+			t.Errorf("ReadKnown(%q): %d bytes, version %q, %v", key, len(known.Data), known.Version(), err)
+		}
 	}
 
 	v1 := mustAttributes(t, s, "cat.jpg").Version()
