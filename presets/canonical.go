@@ -13,22 +13,8 @@ import (
 // same Options. See docs/url.md, "Canonical form".
 func (r Request) Canonical() string { return canonical(r.Options) }
 
-// normalize is spec.Options.Normalize plus the folds that make equal
-// meanings equal Options: anim=true is the default (nil), and the focal
-// point 0.5x0.5 is the center.
-func normalize(o spec.Options) spec.Options {
-	o = o.Normalize()
-	if o.Anim != nil && *o.Anim {
-		o.Anim = nil
-	}
-	if o.Gravity == (spec.Gravity{Kind: spec.GravityFocal, X: 0.5, Y: 0.5}) {
-		o.Gravity = spec.Gravity{Kind: spec.GravityCenter}
-	}
-	return o
-}
-
 func canonical(o spec.Options) string {
-	o = normalize(o)
+	o = o.Normalize()
 	b := make([]byte, 0, 64)
 	item := func(name string) {
 		if len(b) > 0 {

@@ -214,7 +214,7 @@ func (p *Parser) finish(st *state) (spec.Options, error) {
 			st.opts.Width = ratio(st.opts.Height, st.aspectW, st.aspectH)
 		}
 	}
-	o := normalize(st.opts)
+	o := st.opts.Normalize()
 	if tw, th, lim := o.TargetWidth(), o.TargetHeight(), p.cfg.MaxDimension; tw > lim || th > lim {
 		return o, bad("%dx%d at dpr %s is %dx%d device px, over the limit of %d",
 			o.Width, o.Height, formatFloat(o.DPR), tw, th, lim)

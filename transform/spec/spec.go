@@ -89,7 +89,9 @@ type Options struct {
 	Anim          *bool // nil = default (keep animation)
 }
 
-// Normalize fills in the defaults so that equal meanings compare equal.
+// Normalize fills in the defaults and folds equal meanings into one form,
+// so that equal meanings compare equal: anim=true is the default (nil), and
+// the focal point 0.5x0.5 is the centre.
 func (o Options) Normalize() Options {
 	if o.DPR == 0 {
 		o.DPR = 1
@@ -100,8 +102,14 @@ func (o Options) Normalize() Options {
 	if o.Gravity.Kind == "" {
 		o.Gravity.Kind = GravityCenter
 	}
+	if o.Gravity.Kind == GravityFocal && o.Gravity.X == 0.5 && o.Gravity.Y == 0.5 {
+		o.Gravity.Kind = GravityCenter
+	}
 	if o.Gravity.Kind != GravityFocal {
 		o.Gravity.X, o.Gravity.Y = 0, 0
+	}
+	if o.Anim != nil && *o.Anim {
+		o.Anim = nil
 	}
 	if o.Metadata == "" {
 		o.Metadata = MetadataNone
