@@ -94,7 +94,7 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 	outcome := cache.Hit
 	if !ok {
 		entry, outcome, err = s.results.Do(dl.get(), key, func(ctx context.Context) (*cache.Entry, error) {
-			return s.renderEntry(ctx, req, attrs, accept, &t)
+			return s.renderEntry(ctx, req, attrs, etag, accept, &t)
 		})
 		if err != nil {
 			return s.fail(w, r, renderFailure(err)), "none"
@@ -143,7 +143,7 @@ func (s *Server) attributes(dl *deadline, key string) (source.Attributes, time.D
 // renderEntry is a cache miss: fetch the original, wait for a transform
 // slot, render. The fetch comes first so that a slow storage answers 504
 // without holding a slot.
-func (s *Server) renderEntry(ctx context.Context, req presets.Request, attrs source.Attributes, accept string, t *timing) (*cache.Entry, error) {
+func (s *Server) renderEntry(ctx context.Context, req presets.Request, attrs source.Attributes, etag, accept string, t *timing) (*cache.Entry, error) {
 	fetchStart := time.Now()
 	obj, err := s.source.ReadKnown(ctx, req.Key, attrs) // attributes already known: no second HEAD
 	if err != nil {
@@ -152,7 +152,6 @@ func (s *Server) renderEntry(ctx context.Context, req presets.Request, attrs sou
 	t.fetch += time.Since(fetchStart)
 	s.metrics.duration.WithLabelValues("fetch").Observe(t.fetch.Seconds())
 	s.metrics.sourceBytes.Add(float64(len(obj.Data)))
-	etag := variantETag(attrs.Version(), req.Canonical(), req.Options.Format, accept)
 	if obj.Version() != attrs.Version() {
 		// The original changed since its attributes were cached: name the
 		// bytes that were read, and remember the new attributes.

@@ -123,21 +123,7 @@ func orientRegions(r vision.Regions, rotate int, flipH, flipV bool) vision.Regio
 		return r
 	}
 	turn := func(b vision.Box) vision.Box {
-		x, y, w, h := b.X, b.Y, b.Width, b.Height
-		switch rotate {
-		case 90:
-			x, y, w, h = 1-y-h, x, h, w
-		case 180:
-			x, y = 1-x-w, 1-y-h
-		case 270:
-			x, y, w, h = y, 1-x-w, h, w
-		}
-		if flipH {
-			x = 1 - x - w
-		}
-		if flipV {
-			y = 1 - y - h
-		}
+		x, y, w, h := orientRect(b.X, b.Y, b.Width, b.Height, 1, 1, rotate, flipH, flipV)
 		return vision.Box{X: x, Y: y, Width: w, Height: h, Score: b.Score}
 	}
 	out := vision.Regions{Salient: turn(r.Salient), Provider: r.Provider}

@@ -76,6 +76,14 @@ func loadFocused(s *state, params *vips.ImportParams) error {
 // orientWindow maps a window found in the upright image (w×h at x,y inside
 // W×H) through the URL's rotate (clockwise) and flips.
 func orientWindow(x, y, w, h, W, H, rotate int, flipH, flipV bool) (int, int) {
+	x, y, _, _ = orientRect(x, y, w, h, W, H, rotate, flipH, flipV)
+	return x, y
+}
+
+// orientRect turns a rectangle inside a W×H frame clockwise by rotate and
+// then flips it, in pixels (int) or in fractions of the frame (float64,
+// with W = H = 1); it returns the rectangle in the turned frame.
+func orientRect[T int | float64](x, y, w, h, W, H T, rotate int, flipH, flipV bool) (T, T, T, T) {
 	switch rotate {
 	case 90:
 		x, y, W, H = H-y-h, x, H, W
@@ -92,5 +100,5 @@ func orientWindow(x, y, w, h, W, H, rotate int, flipH, flipV bool) (int, int) {
 	if flipV {
 		y = H - y - h
 	}
-	return x, y
+	return x, y, w, h
 }
