@@ -13,6 +13,7 @@ import (
 
 	"github.com/pixmill/pixmill/internal/app"
 	"github.com/pixmill/pixmill/internal/config"
+	"github.com/pixmill/pixmill/internal/testcorpus"
 )
 
 // testServer is a real pixmill server on loopback, built from a config file
@@ -100,26 +101,8 @@ func (s *testServer) sign(t testing.TB, path string) string {
 	return p
 }
 
-// corpusDir is ../shared/corpus beside the repository; PIXMILL_CORPUS
-// overrides. Outside CI a missing corpus skips; in CI it fails.
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("PIXMILL_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "corpus")
-	}
-	abs, err := filepath.Abs(dir)
-	if err == nil {
-		_, err = os.Stat(filepath.Join(abs, "MANIFEST.tsv"))
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("corpus not found at %s: %v", dir, err)
-		}
-		t.Skipf("corpus not found at %s: %v", dir, err)
-	}
-	return abs
-}
+// corpusDir is the shared corpus (see testcorpus).
+func corpusDir(t testing.TB) string { return testcorpus.Dir(t) }
 
 // samplesDir is the bundled sample images.
 func samplesDir(t testing.TB) string {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/davidbyttow/govips/v2/vips"
 	"github.com/pixmill/pixmill/internal/fault"
+	"github.com/pixmill/pixmill/internal/testcorpus"
 	"github.com/pixmill/pixmill/transform/spec"
 )
 
@@ -107,7 +108,7 @@ var expectedKinds = map[string][]fault.Kind{
 // above) to a 200 px WebP: none may panic or fail as an internal error, and
 // the listed ones must come to their listed kind.
 func TestHostileCorpus(t *testing.T) {
-	dir := filepath.Dir(corpusPath(t, "hostile/empty_zero_bytes.jpeg"))
+	dir := filepath.Join(testcorpus.Dir(t), "hostile")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pixmill/pixmill/internal/fault"
+	"github.com/pixmill/pixmill/internal/testcorpus"
 	"github.com/pixmill/pixmill/transform/spec"
 )
 
@@ -17,10 +18,7 @@ import (
 // findings kept under testdata/fuzz. Whatever the input: no panic, and every
 // failure is a client error (415, 422, 413), never an internal one.
 func FuzzDecode(f *testing.F) {
-	dir := os.Getenv("PIXMILL_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "corpus")
-	}
+	dir, _ := testcorpus.Find() // without the corpus, the kept seeds alone
 	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() || d.Name() == "MANIFEST.tsv" {
 			return nil

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pixmill/pixmill/internal/testcorpus"
 	"github.com/pixmill/pixmill/presets"
 )
 
@@ -83,13 +84,8 @@ presets:
 // request is being rendered, and checks that the request still completes,
 // that new connections are refused, and that the process exits 0.
 func TestServeGracefulShutdown(t *testing.T) {
-	corpus, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared", "corpus"))
-	if _, err := os.Stat(filepath.Join(corpus, "photos", "kleiber_bird_20mp.jpg")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
-		}
-		t.Skip("corpus not found:", err)
-	}
+	testcorpus.Path(t, "photos/kleiber_bird_20mp.jpg")
+	corpus := testcorpus.Dir(t)
 	bin := filepath.Join(t.TempDir(), "pixmill")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pixmill/pixmill/internal/testcorpus"
 	"github.com/pixmill/pixmill/vision/engine"
 	"github.com/pixmill/pixmill/vision/models"
 	"github.com/pixmill/pixmill/vision/preview"
@@ -23,13 +24,7 @@ import (
 )
 
 // Unavailable skips the test outside CI and fails it in CI.
-func Unavailable(t testing.TB, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
+var Unavailable = testcorpus.Unavailable
 
 // Dir returns the directory holding the fetched runtime and models.
 func Dir(t testing.TB) string {
@@ -121,21 +116,8 @@ func Start(t testing.TB, cfg sidecar.Config) string {
 	return "http://" + ln.Addr().String()
 }
 
-// CorpusPath finds a file of the shared corpus: $PIXMILL_CORPUS, else
-// ../shared/corpus beside the source tree.
-func CorpusPath(t testing.TB, rel string) string {
-	t.Helper()
-	dir := os.Getenv("PIXMILL_CORPUS")
-	if dir == "" {
-		root, _ := models.SourceRoot()
-		dir = filepath.Join(root, "..", "shared", "corpus")
-	}
-	p := filepath.Join(dir, rel)
-	if _, err := os.Stat(p); err != nil {
-		Unavailable(t, "corpus file %s missing: %v", rel, err)
-	}
-	return p
-}
+// CorpusPath finds a file of the shared corpus (see testcorpus).
+var CorpusPath = testcorpus.Path
 
 // Preview decodes a corpus image and shrinks it to a long side of 320 px,
 // the preview the server sends.
