@@ -46,9 +46,6 @@ type Plan struct {
 	PadX, PadY       int
 }
 
-// Scale is the ratio of scaled to oriented size (horizontal).
-func (p *Plan) Scale() float64 { return float64(p.ScaledW) / float64(p.OrientedW) }
-
 // SourceCrop is the crop window in the pixels of the EXIF-oriented source
 // (the frame f=json reports width and height in), or nil. The URL's rotate
 // and flips are undone: Crop lives in the frame after them.

@@ -34,9 +34,6 @@ func New(cfg Config) (*Renderer, error) {
 	return &Renderer{cfg: cfg}, nil
 }
 
-// Config returns the renderer's configuration.
-func (r *Renderer) Config() Config { return r.cfg }
-
 // Result is a rendered image.
 type Result struct {
 	Body          []byte

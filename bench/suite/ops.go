@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/pixmill/pixmill/bench/internal/harness"
 	"github.com/pixmill/pixmill/presets"
@@ -137,12 +136,4 @@ func pathLists(ops [][]Op, url func(Op) string) [][]string {
 		out[i] = paths(l, url)
 	}
 	return out
-}
-
-func keyStem(k string) string {
-	k = k[strings.LastIndexByte(k, '/')+1:]
-	if i := strings.IndexByte(k, '.'); i > 0 {
-		k = k[:i]
-	}
-	return k
 }
