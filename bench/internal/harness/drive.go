@@ -53,58 +53,57 @@ func HTTP(base string) Do {
 // same URL at once, which the server would coalesce. It returns every
 // result and the wall time until the last worker finished.
 func Passes(do Do, perWorker [][]string, passes int) ([]Result, time.Duration) {
+	start := time.Now()
+	all := collect(len(perWorker), func(i int) []Result {
+		local := make([]Result, 0, passes*len(perWorker[i]))
+		for range passes {
+			for _, p := range perWorker[i] {
+				t := time.Now()
+				r := do(p, t)
+				r.Start = t.Sub(start)
+				local = append(local, r)
+			}
+		}
+		return local
+	})
+	return all, time.Since(start)
+}
+
+// collect runs work on n goroutines and gathers their results.
+func collect(n int, work func(i int) []Result) []Result {
 	var mu sync.Mutex
 	var all []Result
-	start := time.Now()
 	var wg sync.WaitGroup
-	for _, items := range perWorker {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			local := make([]Result, 0, passes*len(items))
-			for range passes {
-				for _, p := range items {
-					t := time.Now()
-					r := do(p, t)
-					r.Start = t.Sub(start)
-					local = append(local, r)
-				}
-			}
+			local := work(i)
 			mu.Lock()
 			all = append(all, local...)
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	return all, time.Since(start)
+	return all
 }
 
 // For is closed-loop load for a duration: workers take the next path in
 // turn and send it as soon as their previous request answered.
 func For(do Do, paths []string, workers int, d time.Duration) ([]Result, time.Duration) {
-	var mu sync.Mutex
-	var all []Result
 	var next atomic.Int64
 	start := time.Now()
 	deadline := start.Add(d)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var local []Result
-			for time.Now().Before(deadline) {
-				t := time.Now()
-				r := do(paths[int(next.Add(1)-1)%len(paths)], t)
-				r.Start = t.Sub(start)
-				local = append(local, r)
-			}
-			mu.Lock()
-			all = append(all, local...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+	all := collect(workers, func(int) []Result {
+		var local []Result
+		for time.Now().Before(deadline) {
+			t := time.Now()
+			r := do(paths[int(next.Add(1)-1)%len(paths)], t)
+			r.Start = t.Sub(start)
+			local = append(local, r)
+		}
+		return local
+	})
 	return all, time.Since(start)
 }
 
