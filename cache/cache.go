@@ -25,6 +25,10 @@ type Entry struct {
 	ETag         string
 	LastModified time.Time
 	SourceKey    string // the original's key, for purges by source
+	// Degraded marks a fallback render (the vision sidecar did not answer):
+	// it is handed to the requests waiting for it but never kept, so that
+	// the next request renders the whole result once the sidecar is back.
+	Degraded bool
 	// Header holds the response headers that depend only on the entry,
 	// built once when it is rendered so that a hit only copies them. It is
 	// shared by every response served from the entry: never modify it.
@@ -136,7 +140,7 @@ func (c *Cache) Bytes() int64 {
 // entries to make room. c.mu must be held.
 func (c *Cache) add(key string, e *Entry) {
 	size := e.size(key)
-	if c.cfg.MaxBytes <= 0 || size > c.cfg.MaxItemBytes {
+	if c.cfg.MaxBytes <= 0 || size > c.cfg.MaxItemBytes || e.Degraded {
 		return
 	}
 	if old, ok := c.lru.Peek(key); ok {

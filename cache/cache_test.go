@@ -251,3 +251,27 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// A degraded render reaches the callers waiting for it but is not kept:
+// the next call renders again.
+func TestDegradedEntriesAreNotKept(t *testing.T) {
+	c := New(Config{MaxBytes: 1 << 20}, Observer{})
+	ctx := context.Background()
+	degraded := entry("src", 100)
+	degraded.Degraded = true
+	for i := range 2 {
+		e, out, err := c.Do(ctx, "k", render(degraded))
+		if err != nil || out != Miss || e != degraded {
+			t.Fatalf("call %d: %v %v %v; want the degraded entry, rendered again", i, e, out, err)
+		}
+	}
+	if c.Len() != 0 || c.Bytes() != 0 {
+		t.Errorf("L1 holds %d entries, %d bytes; want none", c.Len(), c.Bytes())
+	}
+	if _, out, _ := c.Do(ctx, "k", render(entry("src", 100))); out != Miss {
+		t.Fatalf("whole render: %v", out)
+	}
+	if _, ok := c.Get("k"); !ok {
+		t.Error("the whole render that followed is not kept")
+	}
+}

@@ -85,7 +85,7 @@ func BenchmarkHeaderWriter(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			clear(h)
-			s.setCacheHeaders(h, e.ETag, vary, e.SourceKey)
+			s.setCacheHeaders(h, e.ETag, vary, e.SourceKey, &s.whole)
 		}
 	})
 	b.Run("server-timing", func(b *testing.B) {

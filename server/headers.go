@@ -25,6 +25,52 @@ type HeaderConfig struct {
 	CacheTagHeader       string // "" leaves it out
 	CDNCacheControl      bool   // also send CDN-Cache-Control
 	SurrogateControl     bool   // also send Surrogate-Control
+	// DegradedTTL is how long browsers and edges may keep a degraded
+	// result (a smart crop the sidecar did not place): long enough to ride
+	// out a burst, short enough that the whole result follows soon. 0 sends
+	// no-store.
+	DegradedTTL time.Duration
+}
+
+// cachePolicy is the caching headers of one kind of result, computed once.
+type cachePolicy struct {
+	cacheControl     string
+	cdnCacheControl  string // "" when CDN-Cache-Control is off
+	surrogateControl string // "" when Surrogate-Control is off
+}
+
+// policy builds the headers h describes.
+func (h HeaderConfig) policy() cachePolicy {
+	p := cachePolicy{cacheControl: h.CacheControl()}
+	if h.CDNCacheControl {
+		p.cdnCacheControl = h.edgeCacheControl()
+	}
+	if h.SurrogateControl {
+		p.surrogateControl = h.surrogateControl()
+	}
+	return p
+}
+
+// degradedPolicy is the policy of a degraded result: its TTL for browsers
+// and edges alike, and nothing that would keep it longer (no immutable, no
+// serving it stale).
+func (h HeaderConfig) degradedPolicy() cachePolicy {
+	if h.DegradedTTL <= 0 {
+		p := cachePolicy{cacheControl: "no-store"}
+		if h.CDNCacheControl {
+			p.cdnCacheControl = "no-store"
+		}
+		if h.SurrogateControl {
+			p.surrogateControl = "max-age=0"
+		}
+		return p
+	}
+	return HeaderConfig{
+		MaxAge:           h.DegradedTTL,
+		SMaxAge:          h.DegradedTTL,
+		CDNCacheControl:  h.CDNCacheControl,
+		SurrogateControl: h.SurrogateControl,
+	}.policy()
 }
 
 // CacheControl is the success Cache-Control value.
@@ -74,6 +120,13 @@ func variantETag(sourceVersion, canonical string, format spec.Format, accept str
 	}
 	sum := sha256.Sum256([]byte(sourceVersion + "\x00" + canonical + "\x00" + negotiation + "\x00" + transform.PipelineVersion))
 	return `"` + base64.RawURLEncoding.EncodeToString(sum[:15]) + `"`
+}
+
+// degradedETag is the validator of a degraded result: never equal to the
+// whole result's, so that an edge revalidating a fallback crop once the
+// sidecar is back is sent the whole one instead of a 304.
+func degradedETag(etag string) string {
+	return strings.TrimSuffix(etag, `"`) + `.degraded"`
 }
 
 // etagMatches implements If-None-Match's weak comparison (RFC 9110 13.1.2).
@@ -151,14 +204,14 @@ func appendStage(b []byte, name string, d time.Duration) []byte {
 
 // setCacheHeaders writes what a 200 and a 304 share: validator, caching
 // policy for browsers and for CDNs, Vary, and the purge tags.
-func (s *Server) setCacheHeaders(h http.Header, etag string, vary varyList, key string) {
+func (s *Server) setCacheHeaders(h http.Header, etag string, vary varyList, key string, p *cachePolicy) {
 	h.Set("ETag", etag)
-	h.Set("Cache-Control", s.cacheControl)
-	if s.cfg.Headers.CDNCacheControl {
-		h.Set("CDN-Cache-Control", s.cfg.Headers.edgeCacheControl())
+	h.Set("Cache-Control", p.cacheControl)
+	if p.cdnCacheControl != "" {
+		h.Set("CDN-Cache-Control", p.cdnCacheControl)
 	}
-	if s.cfg.Headers.SurrogateControl {
-		h.Set("Surrogate-Control", s.cfg.Headers.surrogateControl())
+	if p.surrogateControl != "" {
+		h.Set("Surrogate-Control", p.surrogateControl)
 	}
 	if len(vary) > 0 {
 		h.Set("Vary", vary.String())

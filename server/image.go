@@ -82,7 +82,7 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 	}
 	etag := variantETag(attrs.Version(), req.Canonical(), req.Options.Format, accept)
 	if etagMatches(r.Header.Get("If-None-Match"), etag) {
-		s.setCacheHeaders(w.Header(), etag, vary, req.Key)
+		s.setCacheHeaders(w.Header(), etag, vary, req.Key, &s.whole)
 		w.WriteHeader(http.StatusNotModified)
 		return http.StatusNotModified, "none"
 	}
@@ -184,6 +184,7 @@ func (s *Server) renderEntry(ctx context.Context, req presets.Request, attrs sou
 			return nil, err
 		}
 		e.Body, e.ContentType, e.Format = append(b, '\n'), "application/json", string(spec.FormatJSON)
+		s.markDegraded(e, d.Degraded)
 		s.entryHeader(e)
 		return e, nil
 	}
@@ -195,14 +196,30 @@ func (s *Server) renderEntry(ctx context.Context, req presets.Request, attrs sou
 	s.metrics.duration.WithLabelValues("transform").Observe(res.Transform.Seconds())
 	s.metrics.duration.WithLabelValues("encode").Observe(res.Encode.Seconds())
 	e.Body, e.ContentType, e.Format = res.Body, transform.ContentType(res.Format), string(res.Format)
+	s.markDegraded(e, res.Degraded)
 	s.entryHeader(e)
 	return e, nil
+}
+
+// markDegraded records that the render fell back (reason is why, "" when
+// it did not): the entry is not kept, and gets its own validator and the
+// short degraded caching policy.
+func (s *Server) markDegraded(e *cache.Entry, reason string) {
+	if reason == "" {
+		return
+	}
+	e.Degraded = true
+	e.ETag = degradedETag(e.ETag)
 }
 
 // entryHeader builds the headers that depend only on the entry.
 func (s *Server) entryHeader(e *cache.Entry) {
 	h := http.Header{}
-	s.setCacheHeaders(h, e.ETag, nil, e.SourceKey)
+	policy := &s.whole
+	if e.Degraded {
+		policy = &s.degraded
+	}
+	s.setCacheHeaders(h, e.ETag, nil, e.SourceKey, policy)
 	h.Set("Content-Type", e.ContentType)
 	h.Set("Content-Length", strconv.Itoa(len(e.Body)))
 	h.Set("X-Content-Type-Options", "nosniff")

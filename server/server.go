@@ -44,16 +44,17 @@ type Config struct {
 
 // Server serves images. Build it with New and mount Handler.
 type Server struct {
-	cfg          Config
-	parser       *presets.Parser
-	source       Source
-	renderer     *transform.Renderer
-	metrics      *Metrics
-	admit        *admission
-	log          *slog.Logger
-	cacheControl string
-	results      *cache.Cache
-	attrs        *cache.TTL[source.Attributes]
+	cfg      Config
+	parser   *presets.Parser
+	source   Source
+	renderer *transform.Renderer
+	metrics  *Metrics
+	admit    *admission
+	log      *slog.Logger
+	whole    cachePolicy // caching headers of a whole result
+	degraded cachePolicy // ... and of a degraded one (see HeaderConfig.DegradedTTL)
+	results  *cache.Cache
+	attrs    *cache.TTL[source.Attributes]
 }
 
 // New wires a Server. metrics may be shared with a metrics listener.
@@ -83,16 +84,17 @@ func New(cfg Config, parser *presets.Parser, src Source, renderer *transform.Ren
 		Evict:  func() { metrics.cacheEvictions.WithLabelValues("l1").Inc() },
 	})
 	return &Server{
-		cfg:          cfg,
-		parser:       parser,
-		source:       src,
-		renderer:     renderer,
-		metrics:      metrics,
-		admit:        newAdmission(cfg.Concurrency, cfg.Queue, cfg.QueueTimeout, metrics),
-		log:          log,
-		cacheControl: cfg.Headers.CacheControl(),
-		results:      results,
-		attrs:        cache.NewTTL[source.Attributes](100_000, cfg.SourceTTL),
+		cfg:      cfg,
+		parser:   parser,
+		source:   src,
+		renderer: renderer,
+		metrics:  metrics,
+		admit:    newAdmission(cfg.Concurrency, cfg.Queue, cfg.QueueTimeout, metrics),
+		log:      log,
+		whole:    cfg.Headers.policy(),
+		degraded: cfg.Headers.degradedPolicy(),
+		results:  results,
+		attrs:    cache.NewTTL[source.Attributes](100_000, cfg.SourceTTL),
 	}
 }
 

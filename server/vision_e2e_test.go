@@ -3,6 +3,7 @@ package server_test
 import (
 	"encoding/json"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/pixmill/pixmill/presets"
@@ -116,5 +117,80 @@ vision: { url: "http://`+dead+`", breaker_failures: 2, breaker_cooldown: 1m }
 	}
 	if v := s.metricValue(t, `pixmill_vision_requests_total{result="breaker_open"}`); v != 1 {
 		t.Errorf("breaker_open %v, want 1", v)
+	}
+}
+
+// TestDegradedCropIsNotCachedAsWhole: with the real sidecar stopped, a g=face
+// crop falls back to libvips attention and is served as degraded: a short
+// Cache-Control with no immutable, an ETag of its own, and not kept in the
+// L1. Once the sidecar is started again, the next request (an edge
+// revalidating with the degraded ETag) renders the face crop under the
+// whole result's ETag, and that one is kept.
+func TestDegradedCropIsNotCachedAsWhole(t *testing.T) {
+	sc := visiontest.StartStoppable(t, sidecar.Config{})
+	sc.Stop()
+	s := startServer(t, `
+source: { url: "file://`+corpusDir(t)+`" }
+signing: { keys: ["`+testKey+`"] }
+vision: { url: "`+sc.URL+`", timeout: 2s, breaker_failures: 100 }
+headers: { degraded_ttl: 45s, cdn_cache_control: true, surrogate_control: true, immutable: true }
+`)
+	const transform = "/w=300,h=300,fit=cover,g=face"
+	const key = "/faces/group_portrait_1.jpg"
+	image := s.sign(t, transform+",f=jpeg"+key)
+
+	// The sidecar is down: a degraded crop, every time, never from the L1.
+	if d := describe(t, s, transform+",f=json"+key); d.FocusedBy != "attention" || d.Degraded == "" {
+		t.Fatalf("sidecar down: f=json focused by %q, degraded %q; want attention, degraded", d.FocusedBy, d.Degraded)
+	}
+	var degradedETag string
+	for i := range 2 {
+		resp, _ := s.get(t, image)
+		h := resp.Header
+		if resp.StatusCode != 200 || h.Get("X-Cache") != "MISS" {
+			t.Fatalf("sidecar down, request %d: %d, X-Cache %q; want 200 MISS (a degraded crop is never kept)", i, resp.StatusCode, h.Get("X-Cache"))
+		}
+		for name, want := range map[string]string{
+			"Cache-Control":     "public, max-age=45, s-maxage=45",
+			"CDN-Cache-Control": "public, max-age=45",
+			"Surrogate-Control": "max-age=45",
+		} {
+			if got := h.Get(name); got != want {
+				t.Errorf("sidecar down: %s %q, want %q", name, got, want)
+			}
+		}
+		degradedETag = h.Get("ETag")
+		if !strings.HasSuffix(degradedETag, `.degraded"`) {
+			t.Errorf("sidecar down: ETag %s does not mark the degraded result", degradedETag)
+		}
+	}
+	if v := s.metricValue(t, `pixmill_cache_bytes{tier="l1"}`); v != 0 {
+		t.Errorf("L1 holds %v bytes after degraded renders; want none", v)
+	}
+
+	// The sidecar is back: the edge revalidates with the degraded ETag and
+	// gets the face crop, under the whole result's ETag and TTL.
+	sc.Start()
+	if d := describe(t, s, transform+",f=json"+key); d.FocusedBy != "faces" || d.Degraded != "" {
+		t.Fatalf("sidecar back: f=json focused by %q, degraded %q; want faces", d.FocusedBy, d.Degraded)
+	}
+	resp, _ := s.get(t, image, "If-None-Match", degradedETag)
+	if resp.StatusCode != 200 {
+		t.Fatalf("sidecar back, revalidating the degraded ETag: %d, want 200 with the face crop", resp.StatusCode)
+	}
+	wholeETag := resp.Header.Get("ETag")
+	if wholeETag == degradedETag || strings.Contains(wholeETag, "degraded") {
+		t.Errorf("sidecar back: ETag %s, want the whole result's (not %s)", wholeETag, degradedETag)
+	}
+	if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "s-maxage=31536000") || !strings.Contains(cc, "immutable") {
+		t.Errorf("sidecar back: Cache-Control %q, want the whole result's policy", cc)
+	}
+	resp, _ = s.get(t, image)
+	if resp.Header.Get("X-Cache") != "HIT" || resp.Header.Get("ETag") != wholeETag {
+		t.Errorf("the whole crop is not kept: X-Cache %q, ETag %s", resp.Header.Get("X-Cache"), resp.Header.Get("ETag"))
+	}
+	resp, _ = s.get(t, image, "If-None-Match", wholeETag)
+	if resp.StatusCode != 304 {
+		t.Errorf("revalidating the whole ETag: %d, want 304", resp.StatusCode)
 	}
 }

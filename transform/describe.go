@@ -16,9 +16,12 @@ type Description struct {
 	Frames      int         `json:"frames"`
 	HasAlpha    bool        `json:"has_alpha"`
 	Output      OutputShape `json:"output"`
-	Crop        *Rect       `json:"crop,omitempty"`
-	FocusedBy   string      `json:"focused_by,omitempty"` // faces, saliency (sidecar) or attention (libvips) // in the pixels of Width×Height, before rotate and flip
+	Crop        *Rect       `json:"crop,omitempty"`       // in the pixels of Width×Height, before rotate and flip
+	FocusedBy   string      `json:"focused_by,omitempty"` // faces, saliency (sidecar) or attention (libvips)
 	Faces       []Box       `json:"faces,omitempty"`
+	// Degraded is set when the crop is a fallback (the sidecar did not
+	// answer): the answer is then cached briefly, not as a whole one.
+	Degraded string `json:"degraded,omitempty"`
 }
 
 // OutputShape is the rendered size and format.
@@ -64,6 +67,7 @@ func (r *Renderer) Describe(ctx context.Context, buf []byte, opts spec.Options, 
 	return Description{
 		Faces:       faces,
 		FocusedBy:   plan.FocusedBy,
+		Degraded:    plan.Degraded,
 		Width:       src.Width,
 		Height:      src.Height,
 		Format:      src.Format,

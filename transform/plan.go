@@ -40,6 +40,11 @@ type Plan struct {
 	// sidecar found, as fractions of the EXIF-oriented source.
 	FocusedBy string
 	Faces     []vision.Box
+	// Degraded says why the crop is not what the URL asked for, or "":
+	// the sidecar was asked and did not answer, so libvips attention placed
+	// a g=face or g=auto window instead. Such a result is served but not
+	// kept, and the edge may keep it only briefly (see server).
+	Degraded string
 	// Canvas is the output size; larger than the kept image only for fit=pad,
 	// where the image sits at (PadX, PadY).
 	CanvasW, CanvasH int

@@ -40,6 +40,12 @@ type Result struct {
 	Format        spec.Format
 	Negotiated    bool // the format came from Accept: the response varies on it
 	Width, Height int
+	// FocusedBy says what placed a g=face or g=auto crop: "faces" or
+	// "saliency" (the vision sidecar), "attention" (libvips), or "".
+	FocusedBy string
+	// Degraded says why the result is a fallback rather than what the URL
+	// asked for ("" when it is whole): it must not be cached as whole.
+	Degraded string
 	// Transform is probing, planning and the pixel steps; Encode is the
 	// encoder. libvips is demand-driven: unless the pixels were materialized
 	// first (still WebP and PNG outputs, see materialize), the decode and
@@ -131,6 +137,8 @@ func (r *Renderer) Render(ctx context.Context, buf []byte, opts spec.Options, ac
 		Negotiated: plan.Negotiated,
 		Width:      s.img.Width(),
 		Height:     s.img.PageHeight(),
+		FocusedBy:  plan.FocusedBy,
+		Degraded:   plan.Degraded,
 		Transform:  encodeStart.Sub(start),
 		Encode:     time.Since(encodeStart),
 	}, nil

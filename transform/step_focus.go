@@ -27,6 +27,9 @@ func focus(s *state) error {
 	})
 	if err != nil {
 		s.vision.fallback("sidecar")
+		// The sidecar was meant to place this crop: what attention places
+		// instead is a stand-in, never to be cached as the answer.
+		p.Degraded = "vision sidecar unavailable: placed by libvips attention"
 		return nil // attention decides in load
 	}
 	p.Faces = r.Faces // as found: fractions of the EXIF-oriented source, like f=json's crop

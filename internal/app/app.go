@@ -71,6 +71,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 			CacheTagHeader:       cfg.Headers.CacheTagHeader,
 			CDNCacheControl:      cfg.Headers.CDNCacheControl,
 			SurrogateControl:     cfg.Headers.SurrogateControl,
+			DegradedTTL:          cfg.Headers.DegradedTTL.D(),
 		},
 		Cache:          cache.Config{MaxBytes: cfg.Cache.MaxBytes, MaxItemBytes: cfg.Cache.MaxItemBytes},
 		SourceTTL:      cfg.Cache.SourceTTL.D(),

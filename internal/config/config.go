@@ -104,6 +104,7 @@ type Headers struct {
 	StaleIfError         Duration `yaml:"stale_if_error"`
 	Immutable            bool     `yaml:"immutable"`
 	ErrorTTL             Duration `yaml:"error_ttl"`
+	DegradedTTL          Duration `yaml:"degraded_ttl"`
 	SurrogateKeyHeader   string   `yaml:"surrogate_key_header"`
 	CacheTagHeader       string   `yaml:"cache_tag_header"`
 	CDNCacheControl      bool     `yaml:"cdn_cache_control"`
@@ -158,6 +159,7 @@ func Default() Config {
 		StaleWhileRevalidate: Duration(24 * time.Hour),
 		StaleIfError:         Duration(7 * 24 * time.Hour),
 		ErrorTTL:             Duration(10 * time.Second),
+		DegradedTTL:          Duration(60 * time.Second),
 		SurrogateKeyHeader:   "Surrogate-Key",
 		CacheTagHeader:       "Cache-Tag",
 	}
@@ -233,6 +235,7 @@ func (c *Config) Validate() error {
 		{c.Cache.SourceTTL < 0, "cache.source_ttl must not be negative"},
 		{c.Admin.Token != "" && len(c.Admin.Token) < 16, "admin.token must be at least 16 bytes"},
 		{c.Headers.ErrorTTL < 0, "headers.error_ttl must not be negative"},
+		{c.Headers.DegradedTTL < 0, "headers.degraded_ttl must not be negative"},
 		{c.Vision.Timeout <= 0, "vision.timeout must be positive"},
 		{c.Vision.BreakerFailures < 1, "vision.breaker_failures must be at least 1"},
 		{c.Vision.Grid < 0 || c.Vision.Grid > 64, "vision.grid must be in 0..64"},

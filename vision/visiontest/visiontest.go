@@ -97,23 +97,60 @@ func EngineWith(t testing.TB, faceModels ...string) *engine.Engine {
 // given batching policy (zero values: the sidecar's defaults), and returns
 // its base URL; it stops in t.Cleanup.
 func Start(t testing.TB, cfg sidecar.Config) string {
+	return StartStoppable(t, cfg).URL
+}
+
+// Sidecar is a real sidecar that a test can stop and start again on the
+// same address, as an operator's restart or a crash would.
+type Sidecar struct {
+	URL  string
+	t    testing.TB
+	cfg  sidecar.Config
+	addr string
+	srv  *sidecar.Server
+	hs   *http.Server
+}
+
+// StartStoppable is Start, returning the Sidecar so the test can Stop and
+// Start it; it stops in t.Cleanup.
+func StartStoppable(t testing.TB, cfg sidecar.Config) *Sidecar {
 	t.Helper()
-	e := Engine(t)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	srv := sidecar.New(e, cfg)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("vision: listen: %v", err)
+	s := &Sidecar{t: t, cfg: cfg, addr: "127.0.0.1:0"}
+	s.Start()
+	s.URL = "http://" + s.addr
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Start serves the sidecar (again) on its address.
+func (s *Sidecar) Start() {
+	s.t.Helper()
+	if s.hs != nil {
+		return
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		s.t.Fatalf("vision: listen: %v", err)
+	}
+	s.addr = ln.Addr().String()
+	s.srv = sidecar.New(Engine(s.t), s.cfg)
+	hs := &http.Server{Handler: s.srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	s.hs = hs
 	go func() { _ = hs.Serve(ln) }()
-	t.Cleanup(func() {
-		_ = hs.Close()
-		srv.Close()
-	})
-	return "http://" + ln.Addr().String()
+}
+
+// Stop closes the listener and every connection: from now on connections
+// to URL are refused.
+func (s *Sidecar) Stop() {
+	if s.hs == nil {
+		return
+	}
+	_ = s.hs.Close()
+	s.srv.Close()
+	s.hs, s.srv = nil, nil
 }
 
 // CorpusPath finds a file of the shared corpus (see testcorpus).
