@@ -1,11 +1,12 @@
 // Package cache remembers rendered results: a byte-bounded in-process LRU
-// (L1) with request coalescing in front of it, so that concurrent identical
-// misses render once, and a short-lived cache of source attributes, so that
-// an L1 hit costs no storage round trip.
+// (L1) with a purge index by source key, composed with request coalescing
+// (internal/flight) so that concurrent identical misses render once, and a
+// short-lived cache of source attributes, so that an L1 hit costs no
+// storage round trip.
 //
-// The API is small (Do, Get, PurgeSource); the mechanism — byte accounting,
-// the purge index by source key, waiter counting so that one client's
-// cancellation never cancels a render others wait for — stays inside.
+// The API is small (Do, Get, PurgeSource). The LRU only remembers; the
+// flight group only coalesces, and cancels a render only when every
+// request waiting for it has gone.
 package cache
 
 import (
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
+
+	"github.com/pixmill/pixmill/internal/flight"
 )
 
 // Entry is one rendered variant with what its response headers need.
@@ -84,14 +87,14 @@ type Observer struct {
 
 // Cache is the L1 plus the coalescing group. Safe for concurrent use.
 type Cache struct {
-	cfg Config
-	obs Observer
+	cfg    Config
+	obs    Observer
+	flight flight.Group[string, *Entry]
 
 	mu       sync.Mutex
 	lru      *simplelru.LRU[string, *Entry]
 	bytes    int64
 	bySource map[string]map[string]struct{} // source key -> cache keys
-	calls    map[string]*call
 }
 
 // New returns a Cache.
@@ -99,7 +102,7 @@ func New(cfg Config, obs Observer) *Cache {
 	if cfg.MaxItemBytes <= 0 || cfg.MaxItemBytes > cfg.MaxBytes {
 		cfg.MaxItemBytes = cfg.MaxBytes
 	}
-	c := &Cache{cfg: cfg, obs: obs, bySource: map[string]map[string]struct{}{}, calls: map[string]*call{}}
+	c := &Cache{cfg: cfg, obs: obs, bySource: map[string]map[string]struct{}{}}
 	// The count bound is only a backstop; bytes are what is bounded.
 	c.lru, _ = simplelru.NewLRU[string, *Entry](1<<30, c.onEvict)
 	return c
@@ -213,78 +216,37 @@ func (c *Cache) lookup(result string) {
 // RenderFunc produces an entry for a miss.
 type RenderFunc func(ctx context.Context) (*Entry, error)
 
-// call is one render in flight and the requests waiting for it.
-type call struct {
-	done    chan struct{}
-	entry   *Entry
-	err     error
-	waiters int
-	cancel  context.CancelFunc
-}
+// PanicError is a panic inside a render (see flight.PanicError).
+type PanicError = flight.PanicError
 
 // Do returns the entry for key: from the L1, or by joining a render of the
 // same key already in flight, or by rendering it. The render runs on a
 // context of its own that keeps ctx's values and deadline but not its
 // cancellation: it is cancelled only when every caller waiting for it has
-// gone. A failed render is not kept, and every waiter gets its error.
+// gone. A failed or degraded render is not kept; every waiter gets it.
 func (c *Cache) Do(ctx context.Context, key string, render RenderFunc) (*Entry, Outcome, error) {
-	c.mu.Lock()
-	if e, ok := c.lru.Get(key); ok {
-		c.mu.Unlock()
+	if e, ok := c.Get(key); ok {
 		c.lookup("hit")
 		return e, Hit, nil
 	}
-	if cl, ok := c.calls[key]; ok {
-		cl.waiters++
-		c.mu.Unlock()
+	e, shared, err := c.flight.Do(ctx, key, func(ctx context.Context) (*Entry, error) {
+		// A render of key may have finished between the lookup above and
+		// this run starting; then it is in the L1.
+		if e, ok := c.Get(key); ok {
+			return e, nil
+		}
+		e, err := render(ctx)
+		if err == nil && e != nil {
+			c.mu.Lock()
+			c.add(key, e) // before the waiters are released: the next request hits
+			c.mu.Unlock()
+		}
+		return e, err
+	})
+	if shared {
 		c.lookup("coalesced")
-		e, err := c.wait(ctx, key, cl)
 		return e, Coalesced, err
 	}
-	rctx, cancel := renderContext(ctx)
-	cl := &call{done: make(chan struct{}), waiters: 1, cancel: cancel}
-	c.calls[key] = cl
-	c.mu.Unlock()
 	c.lookup("miss")
-
-	go func() {
-		defer cancel()
-		e, err := safeRender(rctx, render)
-		c.mu.Lock()
-		cl.entry, cl.err = e, err
-		if err == nil && e != nil {
-			c.add(key, e)
-		}
-		delete(c.calls, key)
-		c.mu.Unlock()
-		close(cl.done)
-	}()
-	e, err := c.wait(ctx, key, cl)
 	return e, Miss, err
-}
-
-// wait blocks until the call finishes or ctx ends; the last waiter to leave
-// early cancels the render.
-func (c *Cache) wait(ctx context.Context, key string, cl *call) (*Entry, error) {
-	select {
-	case <-cl.done:
-		return cl.entry, cl.err
-	case <-ctx.Done():
-		c.mu.Lock()
-		cl.waiters--
-		if cl.waiters == 0 {
-			cl.cancel()
-		}
-		c.mu.Unlock()
-		return nil, ctx.Err()
-	}
-}
-
-// renderContext detaches from ctx's cancellation but keeps its deadline.
-func renderContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	base := context.WithoutCancel(ctx)
-	if d, ok := ctx.Deadline(); ok {
-		return context.WithDeadline(base, d)
-	}
-	return context.WithCancel(base)
 }

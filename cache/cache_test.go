@@ -113,7 +113,7 @@ func TestCoalescing(t *testing.T) {
 			outcomes <- out
 		}()
 	}
-	waitFor(t, func() bool { c.mu.Lock(); defer c.mu.Unlock(); cl := c.calls["k"]; return cl != nil && cl.waiters == n })
+	waitFor(t, func() bool { return c.flight.Waiting("k") == n })
 	close(release)
 	wg.Wait()
 	close(outcomes)
@@ -142,10 +142,10 @@ func TestOneWaiterLeavingDoesNotCancelTheRender(t *testing.T) {
 	leaderCtx, cancelLeader := context.WithCancel(context.Background())
 	leaderDone := make(chan error, 1)
 	go func() { _, _, err := c.Do(leaderCtx, "k", slow); leaderDone <- err }()
-	waitFor(t, func() bool { c.mu.Lock(); defer c.mu.Unlock(); return c.calls["k"] != nil })
+	waitFor(t, func() bool { return c.flight.Waiting("k") > 0 })
 	followerDone := make(chan error, 1)
 	go func() { _, _, err := c.Do(context.Background(), "k", slow); followerDone <- err }()
-	waitFor(t, func() bool { c.mu.Lock(); defer c.mu.Unlock(); return c.calls["k"].waiters == 2 })
+	waitFor(t, func() bool { return c.flight.Waiting("k") == 2 })
 
 	cancelLeader() // the client that started the render goes away
 	if err := <-leaderDone; !errors.Is(err, context.Canceled) {
@@ -174,7 +174,7 @@ func TestAllWaitersLeavingCancelsTheRender(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { c.Do(ctx, "k", slow); close(done) }()
-	waitFor(t, func() bool { c.mu.Lock(); defer c.mu.Unlock(); return c.calls["k"] != nil })
+	waitFor(t, func() bool { return c.flight.Waiting("k") > 0 })
 	cancel()
 	<-done
 	select {
@@ -200,7 +200,7 @@ func TestFailuresAreNotCachedAndReachEveryWaiter(t *testing.T) {
 			}
 		}()
 	}
-	waitFor(t, func() bool { c.mu.Lock(); defer c.mu.Unlock(); cl := c.calls["k"]; return cl != nil && cl.waiters == 4 })
+	waitFor(t, func() bool { return c.flight.Waiting("k") == 4 })
 	close(release)
 	wg.Wait()
 	if _, ok := c.Get("k"); ok {

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/pixmill/pixmill/transform"
+	"github.com/pixmill/pixmill/vision"
 )
 
 // Metrics are the Prometheus series DESIGN.md names, prefix pixmill_. Label
@@ -148,8 +149,8 @@ func formatLabel(f string) string {
 func statusLabel(code int) string { return strconv.Itoa(code) }
 
 // VisionObserver feeds the vision metrics from the renderer's sidecar client.
-func (m *Metrics) VisionObserver() transform.VisionObserver {
-	return transform.VisionObserver{
+func (m *Metrics) VisionObserver() vision.Observer {
+	return vision.Observer{
 		Result:   func(r string) { m.visionRequests.WithLabelValues(r).Inc() },
 		Duration: m.visionDuration.Observe,
 		Fallback: func(reason string) { m.visionFallbacks.WithLabelValues(reason).Inc() },

@@ -18,12 +18,12 @@ const PipelineVersion = "1"
 // Renderer turns source bytes into output images by a Config.
 type Renderer struct {
 	cfg    Config
-	vision *Vision // nil: g=face and g=auto use libvips attention alone
+	vision Locator // nil: g=face and g=auto use libvips attention alone
 }
 
 // UseVision makes g=face and g=auto ask the vision sidecar first. Call it
 // before serving.
-func (r *Renderer) UseVision(v *Vision) { r.vision = v }
+func (r *Renderer) UseVision(l Locator) { r.vision = l }
 
 // New validates cfg and starts libvips.
 func New(cfg Config) (*Renderer, error) {
@@ -64,7 +64,7 @@ type state struct {
 	out  []byte
 	// lenient decodes past recoverable corruption (see recoverable).
 	lenient bool
-	vision  *Vision
+	vision  Locator
 }
 
 // step is one named stage of the pipeline.

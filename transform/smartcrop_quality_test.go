@@ -62,7 +62,7 @@ func TestSmartCropQuality(t *testing.T) {
 	}
 	url := visiontest.Start(t, sidecar.Config{})
 	withFaces := &Renderer{cfg: DefaultConfig()}
-	withFaces.UseVision(NewVision(vision.NewClient(url, 0), VisionConfig{Timeout: 10e9}, VisionObserver{}))
+	withFaces.UseVision(vision.NewLocator(vision.NewClient(url, 0), vision.LocatorConfig{Timeout: 10e9}, vision.Observer{}))
 
 	gravities := []struct {
 		name string

@@ -1,18 +1,27 @@
 package transform
 
 import (
+	"context"
 	"errors"
 
 	"github.com/davidbyttow/govips/v2/vips"
 
 	"github.com/pixmill/pixmill/transform/spec"
+	"github.com/pixmill/pixmill/vision"
 )
+
+// Locator finds where the faces and salient regions of a source are
+// (vision.Locator: the sidecar behind its timeout, breaker and cache). An
+// error means no answer; focus then leaves the crop to libvips attention.
+type Locator interface {
+	Regions(ctx context.Context, id string, preview vision.Preview) (vision.Regions, error)
+}
 
 // focus places the crop window for g=face and g=auto from what the vision
 // sidecar finds in a small preview: every face when they fit (with headroom),
 // else the largest; for saliency, the window with the most saliency mass.
 // Without a sidecar, or when it fails or times out, the window is left to
-// libvips' attention search in load, and the fallback is counted.
+// libvips' attention search in load, and the result is marked degraded.
 func focus(s *state) error {
 	p := s.plan
 	if !p.Focus || p.Animated || p.Crop == nil {
@@ -22,11 +31,10 @@ func focus(s *state) error {
 		return nil
 	}
 	faces := p.Options.Gravity.Kind == spec.GravityFace
-	r, err := s.vision.regions(s.ctx, sourceID(s.ctx), func() ([]byte, int, int, error) {
-		return previewRGB(s.buf, s.vision.cfg.PreviewLongSide, s.lenient)
+	r, err := s.vision.Regions(s.ctx, sourceID(s.ctx), func(longSide int) ([]byte, int, int, error) {
+		return previewRGB(s.buf, longSide, s.lenient)
 	})
 	if err != nil {
-		s.vision.fallback("sidecar")
 		// The sidecar was meant to place this crop: what attention places
 		// instead is a stand-in, never to be cached as the answer.
 		p.Degraded = "vision sidecar unavailable: placed by libvips attention"
@@ -93,3 +101,17 @@ func previewRGB(buf []byte, long int, lenient bool) ([]byte, int, int, error) {
 }
 
 var errPreviewShape = errors.New("vision preview: unexpected pixel layout")
+
+type sourceIDKey struct{}
+
+// WithSourceID tells the pipeline which source version it renders, so that
+// the sidecar's analysis of it is cached and shared across variants. The
+// server sets it to the source key and version.
+func WithSourceID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, sourceIDKey{}, id)
+}
+
+func sourceID(ctx context.Context) string {
+	id, _ := ctx.Value(sourceIDKey{}).(string)
+	return id
+}

@@ -45,7 +45,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	if cfg.Vision.URL != "" {
 		client := vision.NewClient(cfg.Vision.URL, 0)
 		client.GridSize = cfg.Vision.Grid
-		renderer.UseVision(transform.NewVision(client, transform.VisionConfig{
+		renderer.UseVision(vision.NewLocator(client, vision.LocatorConfig{
 			Timeout:         cfg.Vision.Timeout.D(),
 			BreakerFailures: cfg.Vision.BreakerFailures,
 			BreakerCooldown: cfg.Vision.BreakerCooldown.D(),
