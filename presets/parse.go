@@ -4,10 +4,9 @@ import (
 	"math"
 	"net/url"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/pixmill/pixmill/internal/fault"
+	"github.com/pixmill/pixmill/internal/keys"
 	"github.com/pixmill/pixmill/transform/spec"
 )
 
@@ -95,11 +94,7 @@ func splitPath(path string) (sig, transform, escKey string, err error) {
 	return sig, transform, escKey, nil
 }
 
-// decodeKey percent-decodes the source key and refuses keys that could
-// escape a directory, alias another key or confuse a storage backend:
-// empty, invalid escapes, invalid UTF-8, control characters (NUL included),
-// backslashes, and empty, "." or ".." segments (a leading "/" is an empty
-// first segment).
+// decodeKey percent-decodes the source key and checks it (keys.Check).
 func decodeKey(esc string) (string, error) {
 	if esc == "" {
 		return "", bad("empty source key")
@@ -108,30 +103,7 @@ func decodeKey(esc string) (string, error) {
 	if err != nil {
 		return "", bad("source key: invalid percent-encoding")
 	}
-	if !utf8.ValidString(key) {
-		return "", bad("source key: not valid UTF-8")
-	}
-	for _, r := range key {
-		if unicode.IsControl(r) {
-			return "", bad("source key: contains NUL or a control character")
-		}
-		if r == '\\' {
-			return "", bad("source key: contains a backslash")
-		}
-	}
-	for rest, first, more := key, true, true; more; first = false {
-		var seg string
-		seg, rest, more = strings.Cut(rest, "/")
-		switch {
-		case seg == "" && first:
-			return "", bad("source key: must not start with /")
-		case seg == "":
-			return "", bad("source key: contains an empty segment (// or a trailing /)")
-		case seg == "." || seg == "..":
-			return "", bad("source key: contains a %q segment", seg)
-		}
-	}
-	return key, nil
+	return key, keys.Check(key)
 }
 
 // state is what applying a transform accumulates.

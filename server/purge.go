@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/pixmill/pixmill/internal/fault"
-	"github.com/pixmill/pixmill/source"
+	"github.com/pixmill/pixmill/internal/keys"
 )
 
 // purge is POST /admin/purge: drop every cached variant of one source key
@@ -38,7 +38,7 @@ func (s *Server) purge(w http.ResponseWriter, r *http.Request) {
 		}
 		key = body.Key
 	}
-	if err := source.CheckKey(key); err != nil {
+	if err := keys.Check(key); err != nil {
 		s.fail(w, r, err)
 		return
 	}

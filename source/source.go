@@ -1,7 +1,7 @@
 // Package source reads original images from blob storage through
 // gocloud.dev/blob: file://, mem://, s3://, gs:// and azblob:// buckets.
 //
-// It owns key hygiene (CheckKey), the per-call storage timeout, the byte limit
+// It owns key hygiene (with internal/keys), the per-call storage timeout, the byte limit
 // on originals (limits.max_source_bytes) and the mapping of storage failures to
 // fault kinds. Messages never name the bucket or a path; causes are wrapped for
 // the logs.
@@ -25,6 +25,7 @@ import (
 	_ "gocloud.dev/blob/s3blob"    // s3://
 
 	"github.com/pixmill/pixmill/internal/fault"
+	"github.com/pixmill/pixmill/internal/keys"
 )
 
 // DefaultTimeout bounds one storage call when Config.Timeout is zero.
@@ -264,7 +265,7 @@ func (s *Store) precheck(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return classify(ctx, err)
 	}
-	if err := CheckKey(key); err != nil {
+	if err := keys.Check(key); err != nil {
 		return err
 	}
 	if s.root != nil {

@@ -1,4 +1,4 @@
-package source
+package keys
 
 import (
 	"strings"
@@ -7,7 +7,7 @@ import (
 	"github.com/pixmill/pixmill/internal/fault"
 )
 
-func TestCheckKey(t *testing.T) {
+func TestCheck(t *testing.T) {
 	tests := []struct {
 		key string
 		ok  bool
@@ -19,10 +19,10 @@ func TestCheckKey(t *testing.T) {
 		{"a..b/c...jpg", true}, // dots inside a segment are fine
 		{".hidden/x.jpg", true},
 		{"percent%2e%2e/x.jpg", true}, // already decoded by the router: literal text here
-		{strings.Repeat("k", MaxKeyBytes), true},
+		{strings.Repeat("k", MaxBytes), true},
 
 		{"", false},
-		{strings.Repeat("k", MaxKeyBytes+1), false},
+		{strings.Repeat("k", MaxBytes+1), false},
 		{"/etc/passwd", false},
 		{"../secret", false},
 		{"photos/../../secret", false},
@@ -42,16 +42,18 @@ func TestCheckKey(t *testing.T) {
 		{"cat\xff.jpg", false},   // invalid UTF-8
 	}
 	for _, tt := range tests {
-		err := CheckKey(tt.key)
+		err := Check(tt.key)
 		if tt.ok {
 			if err != nil {
-				t.Errorf("CheckKey(%q) = %v, want ok", tt.key, err)
+				t.Errorf("Check(%q) = %v, want ok", tt.key, err)
 			}
 			continue
 		}
-		wantKind(t, "CheckKey("+strings.ToValidUTF8(tt.key, "?")+")", err, fault.BadRequest)
+		if fault.KindOf(err) != fault.BadRequest {
+			t.Errorf("Check(%q) = %v, want a bad request", strings.ToValidUTF8(tt.key, "?"), err)
+		}
 		if msg := fault.Message(err); len(tt.key) > 3 && strings.Contains(msg, tt.key) {
-			t.Errorf("CheckKey(%q): message %q echoes the key", tt.key, msg)
+			t.Errorf("Check(%q): message %q echoes the key", tt.key, msg)
 		}
 	}
 }
