@@ -50,7 +50,8 @@ func (a *admission) acquire(ctx context.Context) (release func(), err error) {
 		a.m.rejected.WithLabelValues("queue_timeout").Inc()
 		return nil, fault.New(fault.Overloaded, "server busy: queue wait exceeded")
 	case <-ctx.Done():
-		return nil, fault.Wrap(fault.Canceled, ctx.Err(), "request canceled")
+		// A passed deadline is 503 like a queue timeout, not a client that left.
+		return nil, fault.FromContext(ctx.Err(), fault.Overloaded)
 	}
 }
 

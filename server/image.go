@@ -231,20 +231,14 @@ func (s *Server) entryHeader(e *cache.Entry) {
 }
 
 // renderFailure gives kinds to what the cache layer returns raw: the
-// caller's own context ending, and panics inside a render.
+// caller's own context ending, and panics inside a render (500, with the
+// stack for the log).
 func renderFailure(err error) error {
 	var pe *cache.PanicError
-	switch {
-	case fault.KindOf(err) != fault.Internal:
-		return err
-	case errors.As(err, &pe):
+	if errors.As(err, &pe) && fault.KindOf(err) == fault.Internal {
 		return fault.Wrap(fault.Internal, errors.New(err.Error()+"\n"+string(pe.Stack)), "internal error")
-	case errors.Is(err, context.Canceled):
-		return fault.Wrap(fault.Canceled, err, "request canceled")
-	case errors.Is(err, context.DeadlineExceeded):
-		return fault.Wrap(fault.Overloaded, err, "request did not finish in time")
 	}
-	return err
+	return fault.FromContext(err, fault.Overloaded)
 }
 
 // applyHints fills dpr and width from client hints (see presets.ApplyHints)

@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 
 	"gocloud.dev/gcerrors"
@@ -22,20 +23,20 @@ const (
 // (without the storage timeout), so that a caller who went away is told apart
 // from storage that did not answer in time.
 func classify(ctx context.Context, err error) error {
-	var fe *fault.Error
-	if errors.As(err, &fe) {
+	if fault.KindOf(err) != fault.Internal {
 		return err
 	}
 	if errors.Is(ctx.Err(), context.Canceled) {
-		return fault.Wrap(fault.Canceled, err, msgCanceled)
+		return fault.FromContext(fmt.Errorf("%w: %w", ctx.Err(), err), fault.UpstreamTimeout)
 	}
 	var ne net.Error
 	code := gcerrors.Code(err)
 	switch {
-	case errors.Is(err, context.DeadlineExceeded), code == gcerrors.DeadlineExceeded,
-		errors.As(err, &ne) && ne.Timeout():
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return fault.FromContext(err, fault.UpstreamTimeout)
+	case code == gcerrors.DeadlineExceeded, errors.As(err, &ne) && ne.Timeout():
 		return fault.Wrap(fault.UpstreamTimeout, err, msgTimeout)
-	case errors.Is(err, context.Canceled), code == gcerrors.Canceled:
+	case code == gcerrors.Canceled:
 		return fault.Wrap(fault.Canceled, err, msgCanceled)
 	case code == gcerrors.NotFound:
 		return fault.Wrap(fault.NotFound, err, msgNotFound)

@@ -2,7 +2,6 @@ package transform
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -172,7 +171,7 @@ func recoverable(format string, buf []byte, err error) bool {
 func (s *state) run(steps []step) error {
 	for _, st := range steps {
 		if err := s.ctx.Err(); err != nil {
-			return contextError(err)
+			return fault.FromContext(err, fault.Overloaded)
 		}
 		if err := st.run(s); err != nil {
 			if fault.KindOf(err) != fault.Internal {
@@ -191,11 +190,4 @@ func (s *state) close() {
 		s.img.Close()
 		s.img = nil
 	}
-}
-
-func contextError(err error) error {
-	if errors.Is(err, context.Canceled) {
-		return fault.Wrap(fault.Canceled, err, "request canceled")
-	}
-	return fault.Wrap(fault.Overloaded, err, "render did not finish in time")
 }

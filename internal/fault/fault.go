@@ -4,6 +4,7 @@
 package fault
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -77,4 +78,31 @@ func Message(err error) string {
 		return fe.Message
 	}
 	return "internal error"
+}
+
+// FromContext is the one place where a context's end becomes a kind. An
+// error that already has a kind keeps it; one caused by the client going
+// away is Canceled (499); one caused by a passed deadline is onDeadline,
+// since what the deadline means depends on what was waited for:
+// UpstreamTimeout while storage was read (504), Overloaded while queued for
+// or running a render (503: nothing is wrong with the URL, try again). Any
+// other error is returned as it is.
+func FromContext(err error, onDeadline Kind) error {
+	var fe *Error
+	switch {
+	case err == nil || errors.As(err, &fe):
+		return err
+	case errors.Is(err, context.Canceled):
+		return Wrap(Canceled, err, "request canceled")
+	case errors.Is(err, context.DeadlineExceeded):
+		return Wrap(onDeadline, err, "%s", deadlineMessage(onDeadline))
+	}
+	return err
+}
+
+func deadlineMessage(k Kind) string {
+	if k == UpstreamTimeout {
+		return "source storage timed out"
+	}
+	return "request did not finish in time"
 }

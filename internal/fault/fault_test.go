@@ -1,6 +1,7 @@
 package fault
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -31,5 +32,34 @@ func TestKindAndMessage(t *testing.T) {
 	}
 	if !errors.Is(Wrap(Undecodable, io.ErrUnexpectedEOF, "x"), io.ErrUnexpectedEOF) {
 		t.Error("Wrap must keep the cause for errors.Is")
+	}
+}
+
+func TestFromContext(t *testing.T) {
+	already := New(NotFound, "source not found")
+	other := errors.New("boom")
+	for _, tc := range []struct {
+		name       string
+		err        error
+		onDeadline Kind
+		want       Kind
+	}{
+		{"canceled", context.Canceled, Overloaded, Canceled},
+		{"canceled, wrapped", fmt.Errorf("read: %w", context.Canceled), UpstreamTimeout, Canceled},
+		{"deadline while rendering", context.DeadlineExceeded, Overloaded, Overloaded},
+		{"deadline while reading storage", fmt.Errorf("get: %w", context.DeadlineExceeded), UpstreamTimeout, UpstreamTimeout},
+		{"already classified", fmt.Errorf("x: %w: %w", already, context.Canceled), Overloaded, NotFound},
+		{"not a context error", other, Overloaded, Internal},
+	} {
+		got := FromContext(tc.err, tc.onDeadline)
+		if KindOf(got) != tc.want {
+			t.Errorf("%s: kind %v, want %v", tc.name, KindOf(got), tc.want)
+		}
+		if !errors.Is(got, tc.err) {
+			t.Errorf("%s: the cause is lost", tc.name)
+		}
+	}
+	if FromContext(nil, Overloaded) != nil {
+		t.Error("FromContext(nil) is not nil")
 	}
 }
