@@ -5,7 +5,8 @@
 //	go run ./bench/load -mode soak       # 5 minutes of mixed traffic, RSS every 5 s
 //
 // It builds nothing: it starts ./bin/pixmill (make build) with a config it
-// writes, over ../shared/corpus, and stops it at the end. Every request goes
+// writes, over ../shared/corpus (the soak over a copy of it with the crafted
+// files of internal/hostile added under crafted/), and stops it at the end. Every request goes
 // to 127.0.0.1. The benchmark suite with the libvips floor and the report
 // is bench/suite; both use bench/internal/harness.
 package main
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	"github.com/pixmill/pixmill/bench/internal/harness"
+	"github.com/pixmill/pixmill/internal/hostile"
 	"github.com/pixmill/pixmill/presets"
 )
 
@@ -58,6 +60,12 @@ func main() {
 		defer srv.Stop()
 		report = overload(srv, missPaths(abs), *factor, *phase)
 	case "soak":
+		dir, err := soakCorpus(abs)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		abs = dir
 		srv := start("cache: { max_bytes: 268435456 }\nlimits: { queue: 32, queue_timeout: 2s, request_timeout: 20s }")
 		defer srv.Stop()
 		report = soak(srv, mixedPaths(abs), *soakFor, *sample)
@@ -109,11 +117,39 @@ func mixedPaths(corpus string) []string {
 	add("faces/*", "w=400,h=400,fit=cover,g=face,f=webp", "w=300,f=png")
 	add("formats/*", "w=300,f=webp", "w=200,f=auto")
 	add("hostile/*", "w=200,f=webp")
+	// The crafted attacks (issue 9): chunk bombs, huge animated outputs,
+	// files that fail inside the encoder, with metadata kept and not.
+	add("crafted/*", "w=200,f=webp", "w=400,dpr=4,f=webp", "w=300,metadata=keep,f=webp", "w=1000,h=31,fit=squeeze,blur=250,f=webp")
 	hot := out[:8]
 	for range 4 {
 		out = append(out, hot...)
 	}
 	return out
+}
+
+// soakCorpus copies the parts of the corpus the soak reads into a temporary
+// folder and writes every crafted hostile file into its crafted/ folder.
+// (A copy, not symlinks: the server refuses links that leave its bucket.)
+func soakCorpus(corpus string) (string, error) {
+	dir, err := os.MkdirTemp("", "pixmill-soak-")
+	if err != nil {
+		return "", err
+	}
+	for _, sub := range []string{"photos", "faces", "formats", "hostile"} {
+		if err := os.CopyFS(filepath.Join(dir, sub), os.DirFS(filepath.Join(corpus, sub))); err != nil {
+			return "", err
+		}
+	}
+	crafted := filepath.Join(dir, "crafted")
+	if err := os.Mkdir(crafted, 0o755); err != nil {
+		return "", err
+	}
+	for _, f := range hostile.All() {
+		if err := os.WriteFile(filepath.Join(crafted, f.Name), f.Make(), 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
 }
 
 type stats struct {
