@@ -19,6 +19,8 @@ type Description struct {
 	Crop        *Rect       `json:"crop,omitempty"`
 	FocusedBy   string      `json:"focused_by,omitempty"` // faces, saliency (sidecar) or attention (libvips) // in the pixels of Width×Height, before rotate and flip
 	Faces       []Box       `json:"faces,omitempty"`
+	// Animation says why an animation gives its first frame only.
+	Animation string `json:"animation,omitempty"`
 }
 
 // OutputShape is the rendered size and format.
@@ -72,5 +74,6 @@ func (r *Renderer) Describe(ctx context.Context, buf []byte, opts spec.Options, 
 		HasAlpha:    src.HasAlpha,
 		Output:      OutputShape{Width: plan.CanvasW, Height: plan.CanvasH, Format: string(plan.Format)},
 		Crop:        plan.SourceCrop(),
+		Animation:   plan.Animation,
 	}, nil
 }
