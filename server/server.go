@@ -54,6 +54,12 @@ type Server struct {
 	cacheControl string
 	results      *cache.Cache
 	attrs        *cache.TTL[source.Attributes]
+	// undecodable remembers 422s per variant (source version and canonical
+	// transform, as the result cache keys them) for the error TTL, so that
+	// retrying a broken original costs neither a fetch nor a render. Per
+	// variant, not per source: a corrupt last frame fails the animation,
+	// not its first frame.
+	undecodable *cache.TTL[error]
 }
 
 // New wires a Server. metrics may be shared with a metrics listener.
@@ -93,7 +99,18 @@ func New(cfg Config, parser *presets.Parser, src Source, renderer *transform.Ren
 		cacheControl: cfg.Headers.CacheControl(),
 		results:      results,
 		attrs:        cache.NewTTL[source.Attributes](100_000, cfg.SourceTTL),
+		undecodable:  cache.NewTTL[error](10_000, failureTTL(cfg.ErrorTTL)),
 	}
+}
+
+// failureTTL is how long a 422 is remembered: the error TTL, or a few
+// seconds when errors are not cached downstream, which still absorbs a
+// client's retries.
+func failureTTL(errorTTL time.Duration) time.Duration {
+	if errorTTL > 0 {
+		return errorTTL
+	}
+	return 5 * time.Second
 }
 
 // Handler is the public router: health, readiness and images.
