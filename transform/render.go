@@ -42,7 +42,7 @@ type Result struct {
 	Width, Height int
 	// Transform is probing, planning and the pixel steps; Encode is the
 	// encoder. libvips is demand-driven: unless the pixels were materialized
-	// first (still WebP and PNG outputs, see materialize), the decode and
+	// first (WebP and PNG outputs, see materialize), the decode and
 	// resize happen while the encoder pulls pixels and are counted in Encode.
 	Transform time.Duration
 	Encode    time.Duration
