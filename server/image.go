@@ -90,6 +90,9 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 	var t timing
 	t.fetch = fetchedAttrs
 	key := req.Key + "\x00" + etag
+	if err, ok := s.undecodable.Get(key); ok {
+		return s.fail(w, r, err), "none"
+	}
 	entry, ok := s.results.Lookup(key)
 	outcome := cache.Hit
 	if !ok {
@@ -97,7 +100,11 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 			return s.renderEntry(ctx, req, attrs, etag, accept, &t)
 		})
 		if err != nil {
-			return s.fail(w, r, renderFailure(err)), "none"
+			err = renderFailure(err)
+			if fault.KindOf(err) == fault.Undecodable {
+				s.undecodable.Add(key, err)
+			}
+			return s.fail(w, r, err), "none"
 		}
 	}
 	if outcome != cache.Miss {

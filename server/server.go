@@ -55,6 +55,12 @@ type Server struct {
 	degraded cachePolicy // ... and of a degraded one (see HeaderConfig.DegradedTTL)
 	results  *cache.Cache
 	attrs    *cache.TTL[source.Attributes]
+	// undecodable remembers 422s per variant (source version and canonical
+	// transform, as the result cache keys them) for the error TTL, so that
+	// retrying a broken original costs neither a fetch nor a render. Per
+	// variant, not per source: a corrupt last frame fails the animation,
+	// not its first frame.
+	undecodable *cache.TTL[error]
 }
 
 // New wires a Server. metrics may be shared with a metrics listener.
@@ -84,18 +90,29 @@ func New(cfg Config, parser *presets.Parser, src Source, renderer *transform.Ren
 		Evict:  func() { metrics.cacheEvictions.WithLabelValues("l1").Inc() },
 	})
 	return &Server{
-		cfg:      cfg,
-		parser:   parser,
-		source:   src,
-		renderer: renderer,
-		metrics:  metrics,
-		admit:    newAdmission(cfg.Concurrency, cfg.Queue, cfg.QueueTimeout, metrics),
-		log:      log,
-		whole:    cfg.Headers.policy(),
-		degraded: cfg.Headers.degradedPolicy(),
-		results:  results,
-		attrs:    cache.NewTTL[source.Attributes](100_000, cfg.SourceTTL),
+		cfg:         cfg,
+		parser:      parser,
+		source:      src,
+		renderer:    renderer,
+		metrics:     metrics,
+		admit:       newAdmission(cfg.Concurrency, cfg.Queue, cfg.QueueTimeout, metrics),
+		log:         log,
+		whole:       cfg.Headers.policy(),
+		degraded:    cfg.Headers.degradedPolicy(),
+		results:     results,
+		attrs:       cache.NewTTL[source.Attributes](100_000, cfg.SourceTTL),
+		undecodable: cache.NewTTL[error](10_000, failureTTL(cfg.ErrorTTL)),
 	}
+}
+
+// failureTTL is how long a 422 is remembered: the error TTL, or a few
+// seconds when errors are not cached downstream, which still absorbs a
+// client's retries.
+func failureTTL(errorTTL time.Duration) time.Duration {
+	if errorTTL > 0 {
+		return errorTTL
+	}
+	return 5 * time.Second
 }
 
 // Handler is the public router: health, readiness and images.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/davidbyttow/govips/v2/vips"
 	"github.com/pixmill/pixmill/transform/spec"
 )
 
@@ -82,4 +83,57 @@ func pixels(r *Renderer, buf []byte, opts spec.Options) ([]byte, error) {
 		return nil, err
 	}
 	return s.img.ToBytes()
+}
+
+// BenchmarkMaterialize compares the two ways of making finished pixels
+// resident before a WebP or PNG encode: the uncompressed TIFF round trip
+// (the only lossless one govips offers, used until issue 9) and
+// vips_image_copy_memory. Each iteration materializes a lazy copy of an
+// image already in memory, then reads every pixel once, as the encoder
+// will: for the TIFF path that read decodes the TIFF.
+func BenchmarkMaterialize(b *testing.B) {
+	testRenderer(b)
+	buf := readCorpus(b, benchPhoto)
+	ways := []struct {
+		name string
+		run  func(*vips.ImageRef) (*vips.ImageRef, error)
+	}{
+		{"tiff", func(img *vips.ImageRef) (*vips.ImageRef, error) {
+			raw, _, err := img.ExportTiff(&vips.TiffExportParams{Compression: vips.TiffCompressionNone, Predictor: vips.TiffPredictorNone})
+			if err != nil {
+				return nil, err
+			}
+			img.Close()
+			return vips.LoadImageFromBuffer(raw, vips.NewImportParams())
+		}},
+		{"copy_memory", func(img *vips.ImageRef) (*vips.ImageRef, error) { return img, copyToMemory(img) }},
+	}
+	for _, w := range []int{512, 1920} {
+		base, err := vips.LoadThumbnailFromBuffer(buf, w, w, vips.InterestingNone, vips.SizeDown, vips.NewImportParams())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := copyToMemory(base); err != nil {
+			b.Fatal(err)
+		}
+		for _, way := range ways {
+			b.Run(fmt.Sprintf("%s/w=%d", way.name, w), func(b *testing.B) {
+				for b.Loop() {
+					lazy, err := base.Copy()
+					if err != nil {
+						b.Fatal(err)
+					}
+					img, err := way.run(lazy)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := img.Average(); err != nil {
+						b.Fatal(err)
+					}
+					img.Close()
+				}
+			})
+		}
+		base.Close()
+	}
 }

@@ -22,6 +22,8 @@ type Description struct {
 	// Degraded is set when the crop is a fallback (the sidecar did not
 	// answer): the answer is then cached briefly, not as a whole one.
 	Degraded string `json:"degraded,omitempty"`
+	// Animation says why an animation gives its first frame only.
+	Animation string `json:"animation,omitempty"`
 }
 
 // OutputShape is the rendered size and format.
@@ -76,5 +78,6 @@ func (r *Renderer) Describe(ctx context.Context, buf []byte, opts spec.Options, 
 		HasAlpha:    src.HasAlpha,
 		Output:      OutputShape{Width: plan.CanvasW, Height: plan.CanvasH, Format: string(plan.Format)},
 		Crop:        plan.SourceCrop(),
+		Animation:   plan.Animation,
 	}, nil
 }

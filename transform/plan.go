@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/pixmill/pixmill/vision"
@@ -24,6 +25,9 @@ type Plan struct {
 	Format     spec.Format  // output format, after negotiation
 	Negotiated bool         // the format came from Accept
 	Animated   bool         // frames are kept
+	// Animation says why an animated source that would have stayed
+	// animated gives its first frame instead ("" when nothing was dropped).
+	Animation string
 
 	// Oriented is the source size after EXIF orientation and the URL's rotate.
 	OrientedW, OrientedH int
@@ -133,6 +137,15 @@ func NewPlan(info Info, opts spec.Options, format spec.Format, negotiated bool, 
 		tw = clamp(int(math.Round(float64(tw)*s)), 1, maxDim)
 		th = clamp(int(math.Round(float64(th)*s)), 1, maxDim)
 	}
+	// An animation is never enlarged: every frame is computed and encoded,
+	// so its cost is the output size times the frames. The box shrinks as
+	// a whole until it fits the frame, keeping the shape that was asked for;
+	// every fit then stays within the source frame.
+	if p.Animated && (tw > p.OrientedW || th > p.OrientedH) {
+		s := math.Min(ow/float64(tw), oh/float64(th))
+		tw = clamp(int(math.Round(float64(tw)*s)), 1, p.OrientedW)
+		th = clamp(int(math.Round(float64(th)*s)), 1, p.OrientedH)
+	}
 	fw, fh := float64(tw), float64(th)
 
 	var scale float64
@@ -174,7 +187,26 @@ func NewPlan(info Info, opts spec.Options, format spec.Format, negotiated bool, 
 		p.CanvasW, p.CanvasH = tw, th
 		p.PadX, p.PadY = place(tw, th, p.ScaledW, p.ScaledH, opts.Gravity)
 	}
+	capFrames(p, cfg)
 	return p
+}
+
+// capFrames bounds an animated output's pixels, all frames counted, at the
+// source pixel limit; over it, the first frame alone is rendered and the
+// plan says why (f=json shows it). With animations never enlarged this
+// holds already for any source the limits let in; the check keeps it true
+// whatever the geometry above becomes.
+func capFrames(p *Plan, cfg Config) {
+	limit := cfg.MaxSourcePixels
+	if limit <= 0 {
+		limit = DefaultConfig().MaxSourcePixels
+	}
+	frames := int64(p.Source.Frames)
+	if !p.Animated || int64(max(p.CanvasW, p.ScaledW))*int64(max(p.CanvasH, p.ScaledH))*frames <= limit {
+		return
+	}
+	p.Animated = false
+	p.Animation = fmt.Sprintf("first frame: %d frames × %dx%d over the pixel limit", frames, p.CanvasW, p.CanvasH)
 }
 
 // maxScaledFactor bounds the scaled image, before the crop, at this many

@@ -204,6 +204,45 @@ func TestNewPlanAnimated(t *testing.T) {
 	}
 }
 
+// TestNewPlanAnimationNeverEnlarges: an animated output is at most the
+// source frame; a box that would enlarge shrinks as a whole (keeping its
+// shape), and an output over the pixel cap, frames counted, falls back to
+// the first frame and says so.
+func TestNewPlanAnimationNeverEnlarges(t *testing.T) {
+	gif500 := Info{Format: "gif", Width: 316, Height: 316, Frames: 500}
+	tiny := DefaultConfig()
+	tiny.MaxSourcePixels = 316 * 316 * 100 // less than the source: only NewPlan's cap stands
+	tests := []struct {
+		name         string
+		opts         spec.Options
+		cfg          Config
+		wantW, wantH int
+		wantAnimated bool
+		wantReason   string
+	}{
+		{"thumb w=400 dpr=4 (1600x1600 cover)", spec.Options{Width: 400, Height: 400, DPR: 4, Fit: spec.FitCover}, DefaultConfig(), 316, 316, true, ""},
+		{"squeeze 1000x31 keeps its shape", spec.Options{Width: 1000, Height: 31, Fit: spec.FitSqueeze}, DefaultConfig(), 316, 10, true, ""},
+		{"pad 1600x800", spec.Options{Width: 1600, Height: 800, Fit: spec.FitPad}, DefaultConfig(), 316, 158, true, ""},
+		{"contain w=2000", spec.Options{Width: 2000, Fit: spec.FitContain}, DefaultConfig(), 316, 316, true, ""},
+		{"shrinking is unchanged", spec.Options{Width: 100, Height: 50, Fit: spec.FitCover}, DefaultConfig(), 100, 50, true, ""},
+		{"over the cap: first frame", spec.Options{Width: 316}, tiny, 316, 316, false, "first frame: 500 frames × 316x316 over the pixel limit"},
+		{"under the cap after shrinking", spec.Options{Width: 100}, tiny, 100, 100, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := NewPlan(gif500, tt.opts.Normalize(), spec.FormatWebP, false, tt.cfg)
+			if p.CanvasW != tt.wantW || p.CanvasH != tt.wantH || p.Animated != tt.wantAnimated || p.Animation != tt.wantReason {
+				t.Errorf("got %dx%d animated %v %q, want %dx%d animated %v %q", p.CanvasW, p.CanvasH, p.Animated, p.Animation,
+					tt.wantW, tt.wantH, tt.wantAnimated, tt.wantReason)
+			}
+		})
+	}
+	// A still may still be enlarged.
+	if p := NewPlan(Info{Format: "gif", Width: 316, Height: 316, Frames: 1}, spec.Options{Width: 1000, Fit: spec.FitContain}.Normalize(), spec.FormatWebP, false, DefaultConfig()); p.CanvasW != 1000 {
+		t.Errorf("still: %dx%d, want 1000 wide", p.CanvasW, p.CanvasH)
+	}
+}
+
 // TestSourceCrop checks the f=json crop: the window kept, in the pixels of
 // the EXIF-oriented source (the frame its width and height are reported in),
 // whatever the URL's rotate and flip did afterwards.

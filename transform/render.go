@@ -47,7 +47,7 @@ type Result struct {
 	Degraded string
 	// Transform is probing, planning and the pixel steps; Encode is the
 	// encoder. libvips is demand-driven: unless the pixels were materialized
-	// first (still WebP and PNG outputs, see materialize), the decode and
+	// first (WebP and PNG outputs, see materialize), the decode and
 	// resize happen while the encoder pulls pixels and are counted in Encode.
 	Transform time.Duration
 	Encode    time.Duration
@@ -64,6 +64,8 @@ type state struct {
 	// lenient decodes past recoverable corruption (see recoverable).
 	lenient bool
 	vision  Locator
+	// kill stops libvips when ctx ends; nil when ctx cannot end.
+	kill *killer
 }
 
 // step is one named stage of the pipeline.
@@ -119,12 +121,18 @@ func (r *Renderer) Render(ctx context.Context, buf []byte, opts spec.Options, ac
 	if err != nil {
 		return Result{}, err
 	}
-	s := &state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan, vision: r.vision}
+	var k *killer
+	if ctx.Done() != nil {
+		k = watchKill(ctx.Done())
+		defer k.stop() // after s.close: the killer holds its own references
+	}
+	s := &state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan, vision: r.vision, kill: k}
 	defer s.close()
 	encodeStart, err := s.render()
 	if err != nil && recoverable(plan.Source.Format, buf, err) {
 		s.close()
-		*s = state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan, lenient: true, vision: r.vision}
+		k.reset(nil)
+		*s = state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan, lenient: true, vision: r.vision, kill: k}
 		encodeStart, err = s.render()
 	}
 	if err != nil {
@@ -174,6 +182,10 @@ func (s *state) run(steps []step) error {
 			return fault.FromContext(err, fault.Overloaded)
 		}
 		if err := st.run(s); err != nil {
+			if ctxErr := s.ctx.Err(); ctxErr != nil {
+				// The killer stopped libvips: its error says only "killed".
+				return fault.FromContext(ctxErr, fault.Overloaded)
+			}
 			if fault.KindOf(err) != fault.Internal {
 				return err
 			}
@@ -181,6 +193,7 @@ func (s *state) run(steps []step) error {
 			// which is in whichever step first needs pixels.
 			return fault.Wrap(fault.Undecodable, fmt.Errorf("%s: %w", st.name, trimError(err)), "source could not be decoded")
 		}
+		s.kill.track(s.img)
 	}
 	return nil
 }

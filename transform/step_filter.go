@@ -17,6 +17,16 @@ const blurDirectMax = 4.0
 // edges far enough apart to blur as the full-size edges do.
 const blurMinSide = 32
 
+// blurBudget bounds a blur's work, in pixels × sigma: a 4096×4096 output at
+// blurDirectMax, about a second on one core.
+const blurBudget = 4096 * 4096 * blurDirectMax
+
+// blurCost is the work of blurring a w×h strip (all frames) at sigma after
+// shrinking it by f.
+func blurCost(w, h int, sigma, f float64) float64 {
+	return float64(w) / f * float64(h) / f * sigma / f
+}
+
 // blur applies a Gaussian blur of the URL's sigma, in output pixels.
 func blur(s *state) error {
 	sigma := s.plan.Options.Blur
@@ -26,6 +36,14 @@ func blur(s *state) error {
 	img := s.img
 	w, ph := img.Width(), img.PageHeight()
 	f := min(sigma/blurDirectMax, float64(min(w, ph))/blurMinSide)
+	// The cost is the mask width times every pixel of every frame. Frames
+	// too small to shrink to blurMinSide (w=1000,h=31 of a 500-frame GIF)
+	// would blur all their pixels at the full sigma (a slot held 300 s):
+	// over the budget they shrink further, which a blur that wide, compared
+	// with the frame, cannot show.
+	if blurCost(w, img.Height(), sigma, max(f, 1)) > blurBudget {
+		f = sigma / blurDirectMax
+	}
 	if f <= 1 {
 		return img.GaussianBlur(sigma)
 	}
