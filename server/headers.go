@@ -93,21 +93,6 @@ func (h HeaderConfig) CacheControl() string {
 
 func secs(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second), 10) }
 
-// acceptClass reduces an Accept header to what negotiation can tell apart,
-// so that equivalent headers share one variant (one ETag, one cache entry).
-func acceptClass(accept string) string {
-	a := transform.ParseAccept(accept)
-	switch {
-	case a.AVIF && a.WebP:
-		return "avif+webp"
-	case a.AVIF:
-		return "avif"
-	case a.WebP:
-		return "webp"
-	}
-	return "none"
-}
-
 // variantETag is a strong validator computed before rendering: the same
 // source version, canonical transform, negotiation input and pipeline
 // version always render the same bytes. For a negotiated format the Accept
@@ -116,7 +101,7 @@ func acceptClass(accept string) string {
 func variantETag(sourceVersion, canonical string, format spec.Format, accept string) string {
 	negotiation := string(format)
 	if format == spec.FormatAuto {
-		negotiation = "auto:" + acceptClass(accept)
+		negotiation = "auto:" + transform.ParseAccept(accept).Class()
 	}
 	sum := sha256.Sum256([]byte(sourceVersion + "\x00" + canonical + "\x00" + negotiation + "\x00" + transform.PipelineVersion))
 	return `"` + base64.RawURLEncoding.EncodeToString(sum[:15]) + `"`

@@ -16,6 +16,7 @@ import (
 	"github.com/pixmill/pixmill/presets"
 	"github.com/pixmill/pixmill/source"
 	"github.com/pixmill/pixmill/transform"
+	"github.com/pixmill/pixmill/transform/spec"
 )
 
 // Source is what the server needs of the originals' storage.
@@ -23,6 +24,15 @@ type Source interface {
 	Attributes(ctx context.Context, key string) (source.Attributes, error)
 	ReadKnown(ctx context.Context, key string, a source.Attributes) (source.Object, error)
 	Ping(ctx context.Context) error
+}
+
+// Renderer is what the server needs of the pixel pipeline
+// (transform.Renderer). An interface, so that the handler's own logic
+// (headers, validators, caching decisions, error mapping) is tested fast
+// without decoding an image, beside the end-to-end tests that do.
+type Renderer interface {
+	Render(ctx context.Context, buf []byte, opts spec.Options, accept string) (transform.Result, error)
+	Describe(ctx context.Context, buf []byte, opts spec.Options, accept string) (transform.Description, error)
 }
 
 // Config is the server's part of the configuration.
@@ -47,7 +57,7 @@ type Server struct {
 	cfg      Config
 	parser   *presets.Parser
 	source   Source
-	renderer *transform.Renderer
+	renderer Renderer
 	metrics  *Metrics
 	admit    *admission
 	log      *slog.Logger
@@ -64,7 +74,7 @@ type Server struct {
 }
 
 // New wires a Server. metrics may be shared with a metrics listener.
-func New(cfg Config, parser *presets.Parser, src Source, renderer *transform.Renderer, metrics *Metrics, log *slog.Logger) *Server {
+func New(cfg Config, parser *presets.Parser, src Source, renderer Renderer, metrics *Metrics, log *slog.Logger) *Server {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 1
 	}

@@ -61,6 +61,21 @@ func Negotiate(asked spec.Format, accept string, info Info, keepAnimation bool) 
 // Accepted is what an Accept header allows among the negotiable formats.
 type Accepted struct{ AVIF, WebP bool }
 
+// Class names what negotiation can tell apart in an Accept header, so that
+// equivalent headers share one variant (one ETag, one cache entry): the
+// format Negotiate picks for f=auto depends on nothing else of Accept.
+func (a Accepted) Class() string {
+	switch {
+	case a.AVIF && a.WebP:
+		return "avif+webp"
+	case a.AVIF:
+		return "avif"
+	case a.WebP:
+		return "webp"
+	}
+	return "none"
+}
+
 // ParseAccept reads the image types an Accept header names with q > 0.
 // Wildcards do not count: browsers send */* without being able to show AVIF.
 func ParseAccept(h string) Accepted {

@@ -116,6 +116,23 @@ func TestParseAccept(t *testing.T) {
 	}
 }
 
+// Equivalent Accept headers fall into one class (one variant per class).
+func TestAcceptClass(t *testing.T) {
+	for _, tt := range []struct{ header, want string }{
+		{chromeAccept, "avif+webp"},
+		{"image/webp;q=0.9, image/avif", "avif+webp"},
+		{"image/avif", "avif"},
+		{safari14, "webp"},
+		{"image/avif;q=0, image/webp", "webp"},
+		{"*/*", "none"},
+		{"", "none"},
+	} {
+		if got := ParseAccept(tt.header).Class(); got != tt.want {
+			t.Errorf("class of %q = %q, want %q", tt.header, got, tt.want)
+		}
+	}
+}
+
 func TestContentTypeAndExtension(t *testing.T) {
 	tests := []struct {
 		f         spec.Format
