@@ -186,12 +186,9 @@ func (s *state) run(steps []step) error {
 				// The killer stopped libvips: its error says only "killed".
 				return fault.FromContext(ctxErr, fault.Overloaded)
 			}
-			if fault.KindOf(err) != fault.Internal {
-				return err
-			}
-			// libvips reports corrupt pixel data only once it decodes it,
-			// which is in whichever step first needs pixels.
-			return fault.Wrap(fault.Undecodable, fmt.Errorf("%s: %w", st.name, trimError(err)), "source could not be decoded")
+			// libvips' errors were marked where they occurred (see
+			// undecodable); anything else is a bug here, a 500.
+			return fmt.Errorf("%s: %w", st.name, err)
 		}
 		s.kill.track(s.img)
 	}

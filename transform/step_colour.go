@@ -19,7 +19,7 @@ func toSRGB(s *state) error {
 	img := s.img
 	if img.HasICCProfile() {
 		if err := importProfile(img); err != nil {
-			return err
+			return undecodable(err)
 		}
 	}
 	switch img.Interpretation() {
@@ -28,9 +28,9 @@ func toSRGB(s *state) error {
 	case vips.InterpretationBW:
 		return toUchar(img, vips.InterpretationGrey16, vips.InterpretationBW)
 	case vips.InterpretationGrey16:
-		return img.ToColorSpace(vips.InterpretationBW)
+		return undecodable(img.ToColorSpace(vips.InterpretationBW))
 	}
-	return img.ToColorSpace(vips.InterpretationSRGB)
+	return undecodable(img.ToColorSpace(vips.InterpretationSRGB))
 }
 
 // toUchar makes an 8-bit image of an sRGB or grey one whose band format is
@@ -41,11 +41,11 @@ func toUchar(img *vips.ImageRef, sixteen, eight vips.Interpretation) error {
 		return nil
 	case vips.BandFormatUshort:
 		if err := img.ToColorSpace(sixteen); err != nil {
-			return err
+			return undecodable(err)
 		}
-		return img.ToColorSpace(eight)
+		return undecodable(img.ToColorSpace(eight))
 	}
-	return img.Cast(vips.BandFormatUchar)
+	return undecodable(img.Cast(vips.BandFormatUchar))
 }
 
 // importProfile converts the pixels from the embedded ICC profile to sRGB
@@ -62,9 +62,9 @@ func importProfile(img *vips.ImageRef) error {
 	case space == "RGB " && colour == 3:
 		if strings.Contains(iccDescription(profile), "sRGB") {
 			// Already sRGB: converting costs ~20 ms at 1600 px for nothing.
-			return img.RemoveICCProfile()
+			return undecodable(img.RemoveICCProfile())
 		}
-		return img.TransformICCProfileWithFallback(srgbProfile, srgbProfile)
+		return undecodable(img.TransformICCProfileWithFallback(srgbProfile, srgbProfile))
 	case space == "GRAY" && colour == 1:
 		if err := img.TransformICCProfileWithFallback(vips.SGrayV2MicroICCProfilePath, vips.SGrayV2MicroICCProfilePath); err == nil {
 			return nil
@@ -72,7 +72,7 @@ func importProfile(img *vips.ImageRef) error {
 		// The sGray profile lives in a temporary file govips writes; where
 		// it cannot, the grey values are kept as they are.
 	}
-	return img.RemoveICCProfile()
+	return undecodable(img.RemoveICCProfile())
 }
 
 // srgbProfile names libvips' built-in sRGB profile.

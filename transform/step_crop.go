@@ -7,5 +7,5 @@ func crop(s *state) error {
 	if c == nil || (s.plan.Focus && !s.plan.Animated) {
 		return nil
 	}
-	return s.img.ExtractArea(c.X, c.Y, c.Width, c.Height)
+	return undecodable(s.img.ExtractArea(c.X, c.Y, c.Width, c.Height))
 }

@@ -49,5 +49,5 @@ func encode(s *state) error {
 	default:
 		return fmt.Errorf("cannot encode %q", p.Format)
 	}
-	return err
+	return undecodable(err)
 }

@@ -45,19 +45,19 @@ func blur(s *state) error {
 		f = sigma / blurDirectMax
 	}
 	if f <= 1 {
-		return img.GaussianBlur(sigma)
+		return undecodable(img.GaussianBlur(sigma))
 	}
 	// Each frame of an animation shrinks to a whole number of rows, so
 	// that the strip of frames still divides into them.
 	sw, sph := max(1, int(math.Round(float64(w)/f))), max(1, int(math.Round(float64(ph)/f)))
 	hs, vs := float64(sw)/float64(w), float64(sph)/float64(ph)
 	if err := img.ResizeWithVScale(hs, vs, vips.KernelLanczos3); err != nil {
-		return err
+		return undecodable(err)
 	}
 	if err := img.GaussianBlur(sigma * (hs + vs) / 2); err != nil {
-		return err
+		return undecodable(err)
 	}
-	return img.ResizeWithVScale(float64(w)/float64(sw), float64(ph)/float64(sph), vips.KernelLanczos3)
+	return undecodable(img.ResizeWithVScale(float64(w)/float64(sw), float64(ph)/float64(sph), vips.KernelLanczos3))
 }
 
 // sharpen maps the URL's 0..10 onto vips_sharpen's sigma: 1 is libvips'
@@ -67,5 +67,5 @@ func sharpen(s *state) error {
 	if amount <= 0 {
 		return nil
 	}
-	return s.img.Sharpen(amount*0.5, 2, 3)
+	return undecodable(s.img.Sharpen(amount*0.5, 2, 3))
 }

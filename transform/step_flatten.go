@@ -13,7 +13,7 @@ func flatten(s *state) error {
 		return nil
 	}
 	if err := toRGB(s.img); err != nil {
-		return err
+		return undecodable(err)
 	}
-	return s.img.Flatten(&vips.Color{R: bg.R, G: bg.G, B: bg.B})
+	return undecodable(s.img.Flatten(&vips.Color{R: bg.R, G: bg.G, B: bg.B}))
 }

@@ -71,27 +71,27 @@ func previewRGB(buf []byte, long int, lenient bool) ([]byte, int, int, error) {
 	defer img.Close()
 	if img.HasAlpha() {
 		if err := img.Flatten(&vips.Color{R: 255, G: 255, B: 255}); err != nil {
-			return nil, 0, 0, err
+			return nil, 0, 0, undecodable(err)
 		}
 	}
 	if img.Interpretation() != vips.InterpretationSRGB || img.BandFormat() != vips.BandFormatUchar || img.Bands() != 3 {
 		if err := img.ToColorSpace(vips.InterpretationSRGB); err != nil {
-			return nil, 0, 0, err
+			return nil, 0, 0, undecodable(err)
 		}
 		if img.Bands() > 3 {
 			if err := img.ExtractBand(0, 3); err != nil {
-				return nil, 0, 0, err
+				return nil, 0, 0, undecodable(err)
 			}
 		}
 		if img.BandFormat() != vips.BandFormatUchar {
 			if err := img.Cast(vips.BandFormatUchar); err != nil {
-				return nil, 0, 0, err
+				return nil, 0, 0, undecodable(err)
 			}
 		}
 	}
 	pix, err := img.ToBytes()
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, 0, 0, undecodable(err)
 	}
 	w, h := img.Width(), img.Height()
 	if len(pix) != w*h*3 {

@@ -38,7 +38,7 @@ func load(s *state) error {
 		if p.Animated {
 			return nil // frames are resized together; a pixel off is harmless
 		}
-		return img.ResizeWithVScale(float64(w)/float64(img.Width()), float64(h)/float64(img.Height()), vips.KernelLanczos3)
+		return undecodable(img.ResizeWithVScale(float64(w)/float64(img.Width()), float64(h)/float64(img.Height()), vips.KernelLanczos3))
 	}
 	return nil
 }
@@ -68,7 +68,7 @@ func loadFocused(s *state, params *vips.ImportParams) error {
 	x, y := clamp(-img.OffsetX(), 0, sw-cw), clamp(-img.OffsetY(), 0, sh-ch)
 	c.X, c.Y = orientWindow(x, y, cw, ch, sw, sh, p.Options.Rotate, p.Options.FlipH, p.Options.FlipV)
 	if img.Width() != cw || img.Height() != ch {
-		return img.ResizeWithVScale(float64(cw)/float64(img.Width()), float64(ch)/float64(img.Height()), vips.KernelLanczos3)
+		return undecodable(img.ResizeWithVScale(float64(cw)/float64(img.Width()), float64(ch)/float64(img.Height()), vips.KernelLanczos3))
 	}
 	return nil
 }

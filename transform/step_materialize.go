@@ -27,7 +27,7 @@ func materialize(s *state) error {
 		return nil
 	}
 	if err := copyToMemory(s.img); err != nil {
-		return err
+		return undecodable(err)
 	}
 	s.kill.reset(s.img) // the pipeline behind the pixels can go now
 	return nil

@@ -22,16 +22,16 @@ func orient(s *state) error {
 	case 1:
 		return nil
 	case 2: // a mirror reads each row in order: no copy needed
-		return s.img.Flip(vips.DirectionHorizontal)
+		return undecodable(s.img.Flip(vips.DirectionHorizontal))
 	}
 	w, h := s.img.Width(), s.img.Height()
 	if code >= 5 {
 		w, h = h, w
 	}
 	if err := s.img.SetOrientation(code); err != nil {
-		return err
+		return undecodable(err)
 	}
-	return s.img.ThumbnailWithSize(w, h, vips.InterestingNone, vips.SizeForce)
+	return undecodable(s.img.ThumbnailWithSize(w, h, vips.InterestingNone, vips.SizeForce))
 }
 
 // exifOrientation is the EXIF orientation tag (1..8) whose display
@@ -64,21 +64,21 @@ func orientFrames(img *vips.ImageRef, rotate int, flipH, flipV bool) error {
 	switch rotate {
 	case 90:
 		if err := img.Rotate(vips.Angle90); err != nil {
-			return err
+			return undecodable(err)
 		}
 	case 180:
 		for range 2 {
 			if err := img.Rotate(vips.Angle90); err != nil {
-				return err
+				return undecodable(err)
 			}
 		}
 	case 270:
 		if err := img.Rotate(vips.Angle270); err != nil {
-			return err
+			return undecodable(err)
 		}
 	}
 	if flipH {
-		return img.Flip(vips.DirectionHorizontal)
+		return undecodable(img.Flip(vips.DirectionHorizontal))
 	}
 	return nil
 }

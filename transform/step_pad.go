@@ -14,15 +14,15 @@ func pad(s *state) error {
 	}
 	c := background(p)
 	if err := toRGB(s.img); err != nil {
-		return err
+		return undecodable(err)
 	}
 	if c.A < 255 && !s.img.HasAlpha() {
 		if err := s.img.AddAlpha(); err != nil {
-			return err
+			return undecodable(err)
 		}
 	}
-	return s.img.EmbedBackgroundRGBA(p.PadX, p.PadY, p.CanvasW, p.CanvasH,
-		&vips.ColorRGBA{R: c.R, G: c.G, B: c.B, A: c.A})
+	return undecodable(s.img.EmbedBackgroundRGBA(p.PadX, p.PadY, p.CanvasW, p.CanvasH,
+		&vips.ColorRGBA{R: c.R, G: c.G, B: c.B, A: c.A}))
 }
 
 // background is the colour for bars and for flattening.
@@ -48,7 +48,7 @@ func toRGB(img *vips.ImageRef) error {
 	if img.Bands()-boolInt(img.HasAlpha()) >= 3 {
 		return nil
 	}
-	return img.ToColorSpace(vips.InterpretationSRGB)
+	return undecodable(img.ToColorSpace(vips.InterpretationSRGB))
 }
 
 func boolInt(b bool) int {

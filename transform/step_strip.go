@@ -30,7 +30,7 @@ func strip(s *state) error {
 		}
 		copyright, artist := exifASCII(blob, exifTagCopyright), exifASCII(blob, exifTagArtist)
 		if err := s.img.RemoveMetadata(animationFields...); err != nil {
-			return err
+			return undecodable(err)
 		}
 		// libvips cuts a trailing " (...)" off the value before it writes
 		// the tag (its own string form ends in one); give it one to cut,
@@ -43,13 +43,13 @@ func strip(s *state) error {
 		}
 	default:
 		if err := s.img.RemoveMetadata(animationFields...); err != nil {
-			return err
+			return undecodable(err)
 		}
 	}
 	// The pixels are sRGB now, which is what browsers assume without a profile.
 	if s.img.HasICCProfile() {
 		if err := s.img.RemoveICCProfile(); err != nil {
-			return err
+			return undecodable(err)
 		}
 	}
 	return nil

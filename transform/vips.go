@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"github.com/davidbyttow/govips/v2/vips"
+
+	"github.com/pixmill/pixmill/internal/fault"
 )
 
 var startOnce sync.Once
@@ -28,6 +30,19 @@ func Startup(concurrency int) {
 			MaxCacheSize:     0,
 		})
 	})
+}
+
+// undecodable marks an error that libvips returned while computing pixels:
+// libvips reports corrupt or truncated data only once it decodes it, in
+// whichever step first needs pixels, so the source is what failed and the
+// answer is 422. Every libvips call in the pipeline passes its error
+// through here; an error of Go's own making does not, keeps no kind, and
+// stays a 500 that nobody caches. Errors that already have a kind keep it.
+func undecodable(err error) error {
+	if err == nil || fault.KindOf(err) != fault.Internal {
+		return err
+	}
+	return fault.Wrap(fault.Undecodable, trimError(err), "source could not be decoded")
 }
 
 // MemoryStats reports libvips' own allocations, for the metrics gauges.
