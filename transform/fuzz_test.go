@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pixmill/pixmill/internal/fault"
+	"github.com/pixmill/pixmill/internal/hostile"
 	"github.com/pixmill/pixmill/internal/testcorpus"
 	"github.com/pixmill/pixmill/transform/spec"
 )
@@ -30,6 +31,11 @@ func FuzzDecode(f *testing.F) {
 		}
 		return nil
 	})
+	// Issue 9's crafted PNGs, the small ones (the text bombs are megabytes).
+	for _, h := range hostile.Class("png-chunk-length") {
+		f.Add(h.Make())
+	}
+	f.Add(hostile.Bytes("png_text_100_small_ok.png"))
 	cfg := DefaultConfig()
 	cfg.MaxSourcePixels = 4_000_000 // keep each run cheap; the limit path is fuzzed too
 	cfg.Inputs = append(cfg.Inputs, "svg")
