@@ -51,15 +51,17 @@ func TestHostilePNGChunks(t *testing.T) {
 			s.sign(t, "/f=json/"+f.Name),
 			s.sign(t, "/w=100,f=png,metadata=keep/"+f.Name),
 		} {
+			rss := watchRSS(t)
 			start := time.Now()
 			resp, body := s.get(t, path)
 			took := time.Since(start)
-			t.Logf("%-32s %-40s %d %6.0fms %.60q", f.Name, path[strings.LastIndex(path[:len(path)-len(f.Name)-1], "/")+1:], resp.StatusCode, took.Seconds()*1000, body)
+			grew := rss.stop() - rss.base
+			t.Logf("%-32s %-28s %d %6.0f ms, RSS +%4d MiB", f.Name, strings.TrimSuffix(path[strings.LastIndex(path[:len(path)-len(f.Name)-1], "/")+1:], f.Name), resp.StatusCode, took.Seconds()*1000, grew>>10)
 			if took > 2*time.Second {
 				t.Errorf("%s %s: answered in %v, over 2 s", f.Name, path, took)
 			}
 			if want := wantPNGStatus(f.Name); resp.StatusCode != want {
-				t.Errorf("%s %s: %d %q, want %d", f.Name, path, resp.StatusCode, body, want)
+				t.Errorf("%s %s: %d %.80q, want %d", f.Name, path, resp.StatusCode, body, want)
 			}
 		}
 	}
@@ -102,7 +104,7 @@ func TestPNGChunkBombsAtOnce(t *testing.T) {
 				took := time.Since(start)
 				t.Logf("%-32s %d in %v", name, resp.StatusCode, took.Round(time.Millisecond))
 				if want := wantPNGStatus(name); resp.StatusCode != want || took > 2*time.Second {
-					t.Errorf("%s: %d %q in %v, want %d within 2 s", name, resp.StatusCode, body, took, want)
+					t.Errorf("%s: %d %.80q in %v, want %d within 2 s", name, resp.StatusCode, body, took, want)
 				}
 			})
 		}
