@@ -39,20 +39,20 @@ func pngMetadata(typ []byte) bool {
 // pngMetaChunks or pngMetaBudget. Chunks are copied whole, CRC included,
 // and only when one is dropped; otherwise buf itself comes back.
 //
+// The walk ends at the first IDAT: libpng reads every chunk before it in
+// png_read_info, but after it only image data, in small pieces, and libvips
+// never calls png_read_end. What follows is kept as it is, truncated or
+// not; libvips decides about it when it decodes the pixels, after the
+// header has been checked against the limits.
+//
 // The same cap applies whatever the URL's metadata option: with the default
 // metadata=none the chunks would be stripped anyway, and metadata=keep keeps
 // the first 32 within 256 KiB, which is every chunk of any real image.
-//
-// An IDAT that runs past the end is a truncated file, not an attack (libpng
-// reads image data in small pieces): the walk stops there and libvips
-// refuses the file when it decodes the pixels, after the header has been
-// checked against the limits.
 func cleanPNG(buf []byte) ([]byte, error) {
 	var (
 		out    []byte // nil until a chunk is dropped
 		budget = pngMetaBudget
 		seen   int
-		iend   bool
 	)
 	p := len(pngSignature)
 	for p+8 <= len(buf) {
@@ -61,11 +61,11 @@ func cleanPNG(buf []byte) ([]byte, error) {
 		if n > pngMaxLength {
 			return nil, fault.New(fault.Undecodable, "PNG chunk %q declares %d bytes, over the format's limit", typ, n)
 		}
+		if string(typ) == "IDAT" || string(typ) == "IEND" {
+			break
+		}
 		end := p + 12 + int(n)
 		if end > len(buf) {
-			if string(typ) == "IDAT" {
-				break
-			}
 			return nil, fault.New(fault.Undecodable, "PNG chunk %q declares %d bytes; only %d follow", typ, n, max(0, len(buf)-p-12))
 		}
 		keep := true
@@ -87,20 +87,11 @@ func cleanPNG(buf []byte) ([]byte, error) {
 			out = append(out, buf[p:end]...)
 		}
 		p = end
-		if iend = string(typ) == "IEND"; iend {
-			break
-		}
 	}
 	if out == nil {
 		return buf, nil
 	}
-	// Before IEND, what follows the last whole chunk is a truncated IDAT or
-	// a few stray bytes: libvips decides about them as it would have without
-	// the walk. After IEND nothing is read.
-	if !iend {
-		out = append(out, buf[p:]...)
-	}
-	return out, nil
+	return append(out, buf[p:]...), nil
 }
 
 var pngSignature = []byte("\x89PNG\r\n\x1a\n")

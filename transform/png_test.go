@@ -111,8 +111,9 @@ func TestCleanPNG(t *testing.T) {
 		{"eXIf of 16 MiB dropped", flat(chunk("eXIf", 16<<20), idat, iend), "IHDR IDAT IEND", false},
 		{"sPLT over the budget dropped", flat(chunk("sPLT", 300*kib), idat, iend), "IHDR IDAT IEND", false},
 		{"iCCP and unknown chunks not counted", flat(chunk("iCCP", 300*kib), chunk("prIv", 300*kib), idat, iend), "IHDR iCCP prIv IDAT IEND", true},
-		{"text after IDAT counted too", flat(idat, chunk("tEXt", 300*kib), iend), "IHDR IDAT IEND", false},
-		{"dropped, then junk after IEND dropped too", append(flat(chunk("tEXt", 300*kib), idat, iend), "junk"...), "IHDR IDAT IEND", false},
+		{"after IDAT, libvips reads nothing: left alone", flat(idat, chunk("tEXt", 300*kib), iend), "IHDR IDAT tEXt IEND", true},
+		{"after IDAT, a chunk past the end is left alone", testPNG(idat, lying("tEXt", 1<<30)), "IHDR IDAT", true},
+		{"dropped, then the rest kept byte for byte", append(flat(chunk("tEXt", 300*kib), idat, iend), "junk"...), "IHDR IDAT IEND", false},
 		{"dropped, then truncated IDAT kept as it is", flat(chunk("tEXt", 300*kib), lying("IDAT", 4096), []byte{1, 2, 3}), "IHDR", false},
 	}
 	for _, tt := range tests {
@@ -135,6 +136,9 @@ func TestCleanPNG(t *testing.T) {
 			}
 			if len(out) > len(tt.in) {
 				t.Errorf("output %d bytes, longer than the input's %d", len(out), len(tt.in))
+			}
+			if rest := tt.in[pngFirstIDAT(tt.in):]; !bytes.HasSuffix(out, rest) {
+				t.Errorf("the %d bytes from the first IDAT on were not kept as they are", len(rest))
 			}
 		})
 	}
@@ -166,6 +170,15 @@ func pngChunkTypes(t testing.TB, b []byte) []string {
 	return types
 }
 
+// pngFirstIDAT is the offset of the first IDAT chunk, or of the end.
+func pngFirstIDAT(b []byte) int {
+	p := len(pngSignature)
+	for p+8 <= len(b) && string(b[p+4:p+8]) != "IDAT" {
+		p += 12 + int(binary.BigEndian.Uint32(b[p:]))
+	}
+	return min(p, len(b))
+}
+
 // TestHostilePNGs renders every crafted PNG of issue 9 the way the public
 // thumb preset does: the chunk bombs are refused by the walk before libvips
 // reads them; the text bombs lose their text and render.
@@ -192,9 +205,10 @@ func TestHostilePNGs(t *testing.T) {
 	}
 }
 
-// FuzzPNGChunks: whatever follows the signature, the walk never panics, and
-// what it returns is never longer than its input and is a chunk sequence
-// that frames the same way.
+// FuzzPNGChunks: whatever follows the signature, the walk never panics; what
+// it returns is never longer than its input, is made of the input's own
+// chunks, keeps everything from the first IDAT on, and has nothing left for
+// a second walk to drop.
 func FuzzPNGChunks(f *testing.F) {
 	for _, name := range []string{"png_chunklen_tEXt_1gib.png", "png_chunklen_zTXt_7fffffff.png", "png_chunklen_sPLT_1gib.png", "png_text_100_small_ok.png"} {
 		f.Add(hostile.Bytes(name))
@@ -226,6 +240,9 @@ func FuzzPNGChunks(f *testing.F) {
 				t.Fatalf("chunk at %d is not in the input", p)
 			}
 			p += 12 + n
+		}
+		if rest := in[pngFirstIDAT(in):]; !bytes.HasSuffix(out, rest) {
+			t.Fatal("what follows the first IDAT was not kept as it is")
 		}
 		// A second walk has nothing left to drop.
 		again, err := cleanPNG(out)

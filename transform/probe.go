@@ -76,7 +76,8 @@ func probe(buf []byte, cfg Config) ([]byte, Info, error) {
 
 // openHeader loads the header and returns the lazily loaded image, so that a
 // caller that needs pixels anyway (f=json with g=auto) can reuse it, and the
-// bytes it was loaded from (see probe).
+// bytes it was loaded from (see probe). The image is nil for a PNG whose
+// header was read in Go (see pngHeader).
 func openHeader(buf []byte, cfg Config) (*vips.ImageRef, []byte, Info, error) {
 	if len(buf) == 0 {
 		return nil, nil, Info{}, fault.New(fault.Unsupported, "source is empty")
@@ -100,7 +101,26 @@ func openHeader(buf []byte, cfg Config) (*vips.ImageRef, []byte, Info, error) {
 		if buf, err = cleanPNG(buf); err != nil {
 			return nil, nil, Info{}, err
 		}
+		if info, ok := pngHeader(buf); ok { // libvips reads it only to render
+			if err := checkLimits(info, cfg); err != nil {
+				return nil, nil, info, err
+			}
+			return nil, buf, info, nil
+		}
 	}
+	img, info, err := loadHeader(buf, format)
+	if err != nil {
+		return nil, nil, info, err
+	}
+	if err := checkLimits(info, cfg); err != nil {
+		img.Close()
+		return nil, nil, info, err
+	}
+	return img, buf, info, nil
+}
+
+// loadHeader has libvips read the header of buf, a source of format.
+func loadHeader(buf []byte, format string) (*vips.ImageRef, Info, error) {
 	params := vips.NewImportParams()
 	// A JPEG header with stray bytes between its segments (Photoshop and
 	// broken EXIF writers leave them) is read as libjpeg reads it; whether
@@ -111,7 +131,7 @@ func openHeader(buf []byte, cfg Config) (*vips.ImageRef, []byte, Info, error) {
 	}
 	img, err := vips.LoadImageFromBuffer(buf, params)
 	if err != nil {
-		return nil, nil, Info{}, decodeError(err)
+		return nil, Info{}, decodeError(err)
 	}
 	// Only GIF and WebP pages are frames of an animation, and only those
 	// were loaded: a HEIF's second image or a JPEG 2000's resolution levels
@@ -139,11 +159,7 @@ func openHeader(buf []byte, cfg Config) (*vips.ImageRef, []byte, Info, error) {
 	if info.Orientation >= 5 {
 		info.Width, info.Height = info.Height, info.Width
 	}
-	if err := checkLimits(info, cfg); err != nil {
-		img.Close()
-		return nil, nil, info, err
-	}
-	return img, buf, info, nil
+	return img, info, nil
 }
 
 func checkLimits(info Info, cfg Config) error {
