@@ -264,7 +264,6 @@ func BenchmarkCleanPNG(b *testing.B) {
 	} {
 		b.Run(tt.name, func(b *testing.B) {
 			b.ReportAllocs()
-			b.SetBytes(int64(len(tt.buf)))
 			for b.Loop() {
 				if _, err := cleanPNG(tt.buf); err != nil {
 					b.Fatal(err)
