@@ -16,8 +16,9 @@ const (
 // pngHeader reads the header of a well-formed PNG in Go, as libvips' loader
 // reports it, so that probing a PNG costs libvips no read at all. libvips
 // reads a PNG's header twice for every load (once for the loader's flags,
-// once for the header), and a render loads three times: the probe, then
-// vips_thumbnail's look at the header and its real load.
+// once for the header) and once more to decode: with the probe's load, then
+// vips_thumbnail's look at the header and its own load, a render read it
+// seven times; five now, and f=json none.
 //
 // ok is false for anything libpng would refuse, treat specially or where
 // reproducing libvips would mean more than reading fields: a bad CRC before

@@ -15,7 +15,7 @@ import (
 )
 
 // testPNG builds a PNG from chunks: IHDR of a 1×1 grey image first, then the
-// given ones. Write "IDAT" and "IEND" for the real ones.
+// given ones (idat and iend are a real image's).
 func testPNG(chunks ...[]byte) []byte {
 	out := append([]byte{}, pngSignature...)
 	out = append(out, hostile.PNGChunk("IHDR", []byte{0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0})...)
