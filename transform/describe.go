@@ -45,7 +45,7 @@ type Box struct {
 // Describe answers f=json. It decodes pixels only when the crop's place must
 // be found from them (g=auto, g=face), and then only at the scaled size.
 func (r *Renderer) Describe(ctx context.Context, buf []byte, opts spec.Options, accept string) (Description, error) {
-	plan, err := r.Prepare(buf, opts, accept)
+	plan, buf, err := r.prepare(buf, opts, accept)
 	if err != nil {
 		return Description{}, err
 	}

@@ -35,6 +35,11 @@ func FuzzDecode(f *testing.F) {
 	for _, h := range append(hostile.Class("anim-output"), append(hostile.Class("anim-corrupt"), hostile.Class("meta-keep-truncated")...)...) {
 		f.Add(h.Make()) // issue 9, classes 3 and 4
 	}
+	// Issue 9's crafted PNGs, the small ones (the text bombs are megabytes).
+	for _, h := range hostile.Class("png-chunk-length") {
+		f.Add(h.Make())
+	}
+	f.Add(hostile.Bytes("png_text_100_small_ok.png"))
 	cfg := DefaultConfig()
 	cfg.MaxSourcePixels = 4_000_000 // keep each run cheap; the limit path is fuzzed too
 	cfg.Inputs = append(cfg.Inputs, "svg")

@@ -60,31 +60,67 @@ func sniff(buf []byte) string {
 // Probe reads the header of buf and checks it against the limits. It decodes
 // no pixels: libvips loaders are lazy until a pixel is asked for.
 func Probe(buf []byte, cfg Config) (Info, error) {
-	img, info, err := openHeader(buf, cfg)
-	if img != nil {
-		img.Close()
-	}
+	_, info, err := probe(buf, cfg)
 	return info, err
 }
 
+// probe is Probe that also returns the bytes every later load must use: buf
+// itself, or a PNG without the chunks cleanPNG dropped.
+func probe(buf []byte, cfg Config) ([]byte, Info, error) {
+	img, buf, info, err := openHeader(buf, cfg)
+	if img != nil {
+		img.Close()
+	}
+	return buf, info, err
+}
+
 // openHeader loads the header and returns the lazily loaded image, so that a
-// caller that needs pixels anyway (f=json with g=auto) can reuse it.
-func openHeader(buf []byte, cfg Config) (*vips.ImageRef, Info, error) {
+// caller that needs pixels anyway (f=json with g=auto) can reuse it, and the
+// bytes it was loaded from (see probe). The image is nil for a PNG whose
+// header was read in Go (see pngHeader).
+func openHeader(buf []byte, cfg Config) (*vips.ImageRef, []byte, Info, error) {
 	if len(buf) == 0 {
-		return nil, Info{}, fault.New(fault.Unsupported, "source is empty")
+		return nil, nil, Info{}, fault.New(fault.Unsupported, "source is empty")
 	}
 	format := sniff(buf)
 	if format == "" {
-		return nil, Info{}, fault.New(fault.Unsupported, "source format not recognised")
+		return nil, nil, Info{}, fault.New(fault.Unsupported, "source format not recognised")
 	}
 	if !allowed(cfg.Inputs, format) {
-		return nil, Info{}, fault.New(fault.Unsupported, "source format %s is not allowed", format)
+		return nil, nil, Info{}, fault.New(fault.Unsupported, "source format %s is not allowed", format)
 	}
-	if format == "svg" {
+	switch format {
+	case "svg":
 		if err := checkSVG(buf); err != nil {
-			return nil, Info{}, err
+			return nil, nil, Info{}, err
+		}
+	case "png":
+		// Before libvips reads a byte: libpng allocates what a chunk
+		// declares and inflates its text, on each of its header reads.
+		var err error
+		if buf, err = cleanPNG(buf); err != nil {
+			return nil, nil, Info{}, err
+		}
+		if info, ok := pngHeader(buf); ok { // libvips reads it only to render
+			if err := checkLimits(info, cfg); err != nil {
+				return nil, nil, info, err
+			}
+			return nil, buf, info, nil
 		}
 	}
+	img, info, err := loadHeader(buf, format)
+	if err != nil {
+		return nil, nil, info, err
+	}
+	if err := checkLimits(info, cfg); err != nil {
+		img.Close()
+		return nil, nil, info, err
+	}
+	return img, buf, info, nil
+}
+
+// loadHeader has libvips read the header of buf, a source of format.
+func loadHeader(buf []byte, format string) (*vips.ImageRef, Info, error) {
 	params := vips.NewImportParams()
 	// A JPEG header with stray bytes between its segments (Photoshop and
 	// broken EXIF writers leave them) is read as libjpeg reads it; whether
@@ -122,10 +158,6 @@ func openHeader(buf []byte, cfg Config) (*vips.ImageRef, Info, error) {
 	}
 	if info.Orientation >= 5 {
 		info.Width, info.Height = info.Height, info.Width
-	}
-	if err := checkLimits(info, cfg); err != nil {
-		img.Close()
-		return nil, info, err
 	}
 	return img, info, nil
 }

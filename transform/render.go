@@ -101,23 +101,30 @@ var (
 // Prepare probes buf and plans the render of opts for a client that sent
 // accept. It decodes no pixels.
 func (r *Renderer) Prepare(buf []byte, opts spec.Options, accept string) (*Plan, error) {
+	plan, _, err := r.prepare(buf, opts, accept)
+	return plan, err
+}
+
+// prepare is Prepare that also returns the bytes the steps must load: the
+// probe may have dropped chunks of a PNG (see cleanPNG).
+func (r *Renderer) prepare(buf []byte, opts spec.Options, accept string) (*Plan, []byte, error) {
 	opts = opts.Normalize()
-	info, err := Probe(buf, r.cfg)
+	buf, info, err := probe(buf, r.cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	format, negotiated := Negotiate(opts.Format, accept, info, opts.KeepAnimation())
 	if format == spec.FormatJSON {
 		// The plan f=json describes is the one the same URL without f would render.
 		format, _ = Negotiate(spec.FormatUnset, accept, info, opts.KeepAnimation())
 	}
-	return NewPlan(info, opts, format, negotiated, r.cfg), nil
+	return NewPlan(info, opts, format, negotiated, r.cfg), buf, nil
 }
 
 // Render runs the whole pipeline.
 func (r *Renderer) Render(ctx context.Context, buf []byte, opts spec.Options, accept string) (Result, error) {
 	start := time.Now()
-	plan, err := r.Prepare(buf, opts, accept)
+	plan, buf, err := r.prepare(buf, opts, accept)
 	if err != nil {
 		return Result{}, err
 	}
