@@ -33,15 +33,9 @@ type scriptedRenderer struct {
 	render func(ctx context.Context, opts spec.Options) (transform.Result, error)
 }
 
-func (r *scriptedRenderer) Render(ctx context.Context, _ []byte, opts spec.Options, _ string) (transform.Result, error) {
+func (r *scriptedRenderer) Render(ctx context.Context, _ transform.Original, opts spec.Options, _ string) (transform.Result, error) {
 	r.calls.Add(1)
 	return r.render(ctx, opts)
-}
-
-func (r *scriptedRenderer) Describe(ctx context.Context, _ []byte, opts spec.Options, _ string) (transform.Description, error) {
-	r.calls.Add(1)
-	res, err := r.render(ctx, opts)
-	return transform.Description{Format: string(res.Format), Degraded: res.Degraded}, err
 }
 
 func jpegResult(body string) func(context.Context, spec.Options) (transform.Result, error) {

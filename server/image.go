@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"math"
@@ -179,29 +178,16 @@ func (s *Server) renderEntry(ctx context.Context, req presets.Request, attrs sou
 	s.metrics.renders.Inc()
 
 	e := &cache.Entry{ETag: etag, LastModified: obj.ModTime, SourceKey: req.Key}
-	if req.Options.Format == spec.FormatJSON {
-		start := time.Now()
-		d, err := s.renderer.Describe(transform.WithSourceID(ctx, req.Key+"@"+obj.Version()), obj.Data, req.Options, accept)
-		t.transform = time.Since(start)
-		if err != nil {
-			return nil, err
-		}
-		b, err := json.Marshal(d)
-		if err != nil {
-			return nil, err
-		}
-		e.Body, e.ContentType, e.Format = append(b, '\n'), "application/json", string(spec.FormatJSON)
-		s.markDegraded(e, d.Degraded)
-		s.entryHeader(e)
-		return e, nil
-	}
-	res, err := s.renderer.Render(transform.WithSourceID(ctx, req.Key+"@"+obj.Version()), obj.Data, req.Options, accept)
+	orig := transform.Original{Data: obj.Data, ID: req.Key + "@" + obj.Version()}
+	res, err := s.renderer.Render(ctx, orig, req.Options, accept)
 	if err != nil {
 		return nil, err
 	}
 	t.transform, t.encode = res.Transform, res.Encode
 	s.metrics.duration.WithLabelValues("transform").Observe(res.Transform.Seconds())
-	s.metrics.duration.WithLabelValues("encode").Observe(res.Encode.Seconds())
+	if res.Format != spec.FormatJSON { // a description has no encode stage
+		s.metrics.duration.WithLabelValues("encode").Observe(res.Encode.Seconds())
+	}
 	e.Body, e.ContentType, e.Format = res.Body, transform.ContentType(res.Format), string(res.Format)
 	s.markDegraded(e, res.Degraded)
 	s.entryHeader(e)

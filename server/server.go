@@ -31,8 +31,9 @@ type Source interface {
 // (headers, validators, caching decisions, error mapping) is tested fast
 // without decoding an image, beside the end-to-end tests that do.
 type Renderer interface {
-	Render(ctx context.Context, buf []byte, opts spec.Options, accept string) (transform.Result, error)
-	Describe(ctx context.Context, buf []byte, opts spec.Options, accept string) (transform.Description, error)
+	// Render makes the image, or f=json's description of it, from the
+	// original; the Result says whether it is whole (see Result.Degraded).
+	Render(ctx context.Context, orig transform.Original, opts spec.Options, accept string) (transform.Result, error)
 }
 
 // Config is the server's part of the configuration.

@@ -26,7 +26,7 @@ func BenchmarkRender(b *testing.B) {
 				b.ReportAllocs()
 				var size int
 				for b.Loop() {
-					res, err := r.Render(context.Background(), buf, spec.Options{Width: w, Format: f}, "")
+					res, err := r.Render(context.Background(), Original{Data: buf}, spec.Options{Width: w, Format: f}, "")
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -2,6 +2,8 @@ package transform
 
 import (
 	"context"
+	"encoding/json"
+	"time"
 
 	"github.com/pixmill/pixmill/transform/spec"
 )
@@ -42,15 +44,38 @@ type Box struct {
 	Score  float64 `json:"score,omitempty"`
 }
 
+// renderDescription is f=json as one more output of Render: the
+// Description as JSON, with what a caching decision needs (Degraded).
+func (r *Renderer) renderDescription(ctx context.Context, orig Original, opts spec.Options, accept string) (Result, error) {
+	start := time.Now()
+	d, err := r.Describe(ctx, orig, opts, accept)
+	if err != nil {
+		return Result{}, err
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{
+		Body:      append(b, '\n'),
+		Format:    spec.FormatJSON,
+		Width:     d.Output.Width,
+		Height:    d.Output.Height,
+		FocusedBy: d.FocusedBy,
+		Degraded:  d.Degraded,
+		Transform: time.Since(start),
+	}, nil
+}
+
 // Describe answers f=json. It decodes pixels only when the crop's place must
 // be found from them (g=auto, g=face), and then only at the scaled size.
-func (r *Renderer) Describe(ctx context.Context, buf []byte, opts spec.Options, accept string) (Description, error) {
-	plan, buf, err := r.prepare(buf, opts, accept)
+func (r *Renderer) Describe(ctx context.Context, orig Original, opts spec.Options, accept string) (Description, error) {
+	plan, buf, err := r.prepare(orig.Data, opts, accept)
 	if err != nil {
 		return Description{}, err
 	}
 	if plan.Focus {
-		s := &state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan, vision: r.vision}
+		s := &state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan, vision: r.vision, sourceID: orig.ID}
 		steps := []step{{"focus", focus}}
 		err := s.run(steps)
 		if err == nil && plan.Focus { // the sidecar did not place it: attention does

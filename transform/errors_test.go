@@ -156,7 +156,7 @@ func renderNoPanic(t *testing.T, r *Renderer, name string, buf []byte) (res Resu
 			err = fmt.Errorf("panic: %v", p)
 		}
 	}()
-	return r.Render(context.Background(), buf, spec.Options{Width: 200, Format: spec.FormatWebP}, "")
+	return r.Render(context.Background(), Original{Data: buf}, spec.Options{Width: 200, Format: spec.FormatWebP}, "")
 }
 
 func containsKind(ks []fault.Kind, k fault.Kind) bool {
@@ -206,7 +206,7 @@ func TestProbeRefusesBombsFromTheHeader(t *testing.T) {
 			if grew > 16<<20 {
 				t.Errorf("libvips allocated %d MB to refuse a bomb", grew>>20)
 			}
-			if _, err := testRenderer(t).Describe(context.Background(), buf, spec.Options{Format: spec.FormatJSON}, ""); kindOf(err) != fault.TooLarge {
+			if _, err := testRenderer(t).Describe(context.Background(), Original{Data: buf}, spec.Options{Format: spec.FormatJSON}, ""); kindOf(err) != fault.TooLarge {
 				t.Errorf("Describe: %v, want too_large", err)
 			}
 		})
@@ -244,13 +244,13 @@ func TestLimits(t *testing.T) {
 func TestRenderCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := testRenderer(t).Render(ctx, readCorpus(t, "photos/mountain_valley_small.jpg"), spec.Options{Width: 100}, "")
+	_, err := testRenderer(t).Render(ctx, Original{Data: readCorpus(t, "photos/mountain_valley_small.jpg")}, spec.Options{Width: 100}, "")
 	if k := kindOf(err); k != fault.Canceled {
 		t.Errorf("canceled render: %v (%s), want canceled", err, kindName(k))
 	}
 	ctx, cancel = context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 	defer cancel()
-	_, err = testRenderer(t).Render(ctx, readCorpus(t, "photos/mountain_valley_small.jpg"), spec.Options{Width: 100}, "")
+	_, err = testRenderer(t).Render(ctx, Original{Data: readCorpus(t, "photos/mountain_valley_small.jpg")}, spec.Options{Width: 100}, "")
 	if k := kindOf(err); k != fault.Overloaded {
 		t.Errorf("render past its deadline: %v (%s), want overloaded", err, kindName(k))
 	}

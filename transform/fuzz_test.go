@@ -79,7 +79,7 @@ func FuzzDecode(f *testing.F) {
 			}
 		}()
 		for _, o := range opts {
-			res, err := r.Render(ctx, data, o, "")
+			res, err := r.Render(ctx, Original{Data: data}, o, "")
 			if err != nil {
 				switch fault.KindOf(err) {
 				case fault.Internal:

@@ -33,7 +33,7 @@ func testRenderer(t testing.TB) *Renderer {
 // renderFile renders a corpus file and fails the test on error.
 func renderFile(t testing.TB, rel string, o spec.Options, accept string) Result {
 	t.Helper()
-	res, err := testRenderer(t).Render(context.Background(), readCorpus(t, rel), o, accept)
+	res, err := testRenderer(t).Render(context.Background(), Original{Data: readCorpus(t, rel)}, o, accept)
 	if err != nil {
 		t.Fatalf("%s %+v: render: %v (kind %v)", rel, o, err, fault.KindOf(err))
 	}

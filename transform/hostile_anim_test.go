@@ -41,7 +41,7 @@ func TestHostileAnimFiles(t *testing.T) {
 				t.Errorf("frames %d, want %d", info.Frames, tt.frames)
 			}
 			start := time.Now()
-			_, err = r.Render(context.Background(), buf, tt.opts, "")
+			_, err = r.Render(context.Background(), Original{Data: buf}, tt.opts, "")
 			t.Logf("%d bytes, %v, render %v: %v", len(buf), info, time.Since(start), err)
 			if got := fault.KindOf(err); tt.wantKind == 0 && err != nil || tt.wantKind != 0 && got != tt.wantKind {
 				t.Errorf("Render: %v (kind %v), want kind %v", err, got, tt.wantKind)
@@ -78,7 +78,7 @@ func TestRenderStopsAtDeadline(t *testing.T) {
 				time.AfterFunc(500*time.Millisecond, cancel)
 			}
 			start := time.Now()
-			_, err := testRenderer(t).Render(ctx, buf, tt.opts, "")
+			_, err := testRenderer(t).Render(ctx, Original{Data: buf}, tt.opts, "")
 			took := time.Since(start)
 			t.Logf("returned after %v: %v", took, err)
 			if k := fault.KindOf(err); k != tt.wantKind {

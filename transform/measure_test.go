@@ -66,7 +66,7 @@ func TestMeasureFormats(t *testing.T) {
 		px, _ := timed(t, n, func() (int, error) { p, err := pixels(r, buf, spec.Options{Width: w}); return len(p), err })
 		for _, f := range benchFormats {
 			total, size := timed(t, n, func() (int, error) {
-				res, err := r.Render(context.Background(), buf, spec.Options{Width: w, Format: f}, "")
+				res, err := r.Render(context.Background(), Original{Data: buf}, spec.Options{Width: w, Format: f}, "")
 				return len(res.Body), err
 			})
 			fmt.Fprintf(&out, "| %d | %s | %s | %s | %s | %d |\n", w, f, ms(total), ms(px), ms(total-px), size)
@@ -148,7 +148,7 @@ func TestMeasureAVIFEffort(t *testing.T) {
 				for _, qq := range rdQualities {
 					o := opts
 					o.Quality = qq
-					res, err := r.Render(context.Background(), buf, o, "")
+					res, err := r.Render(context.Background(), Original{Data: buf}, o, "")
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -159,7 +159,7 @@ func TestMeasureAVIFEffort(t *testing.T) {
 					}
 				}
 				d, _ := timed(t, n, func() (int, error) {
-					res, err := r.Render(context.Background(), buf, opts, "")
+					res, err := r.Render(context.Background(), Original{Data: buf}, opts, "")
 					return len(res.Body), err
 				})
 				c := cells[e]

@@ -105,7 +105,7 @@ func TestMetadataCopyright(t *testing.T) {
 	}
 	for _, f := range outputFormats {
 		t.Run(string(f), func(t *testing.T) {
-			res, err := testRenderer(t).Render(context.Background(), src, spec.Options{Width: 160, Format: f, Metadata: spec.MetadataCopyright}, "")
+			res, err := testRenderer(t).Render(context.Background(), Original{Data: src}, spec.Options{Width: 160, Format: f, Metadata: spec.MetadataCopyright}, "")
 			if err != nil {
 				t.Fatal(err)
 			}

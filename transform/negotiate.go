@@ -7,8 +7,9 @@ import (
 	"github.com/pixmill/pixmill/transform/spec"
 )
 
-// Negotiate picks the output format. It reports negotiated=true exactly when
-// the answer depends on Accept, which is when the response needs Vary: Accept.
+// Negotiate picks the output format. Only f=auto depends on Accept (the
+// server sends Vary: Accept for exactly those URLs, decided from the URL
+// before any render, so that a 304 carries it too).
 //
 //   - auto: AVIF if accepted, else WebP if accepted, else PNG when the source
 //     has alpha, else JPEG. An animation that is kept prefers WebP, the one
@@ -17,45 +18,45 @@ import (
 //     AVIF); animated GIF becomes WebP, still GIF becomes PNG; anything else
 //     becomes PNG with alpha, JPEG without. Not negotiated.
 //   - anything else: as asked.
-func Negotiate(asked spec.Format, accept string, info Info, keepAnimation bool) (spec.Format, bool) {
+func Negotiate(asked spec.Format, accept string, info Info, keepAnimation bool) spec.Format {
 	animated := info.Animated() && keepAnimation
 	switch asked {
 	case spec.FormatAuto:
 		a := ParseAccept(accept)
 		switch {
 		case animated && a.WebP:
-			return spec.FormatWebP, true
+			return spec.FormatWebP
 		case a.AVIF && !animated:
-			return spec.FormatAVIF, true
+			return spec.FormatAVIF
 		case a.WebP:
-			return spec.FormatWebP, true
+			return spec.FormatWebP
 		case info.HasAlpha:
-			return spec.FormatPNG, true
+			return spec.FormatPNG
 		default:
-			return spec.FormatJPEG, true
+			return spec.FormatJPEG
 		}
 	case spec.FormatUnset:
 		switch info.Format {
 		case "jpeg":
-			return spec.FormatJPEG, false
+			return spec.FormatJPEG
 		case "png":
-			return spec.FormatPNG, false
+			return spec.FormatPNG
 		case "webp":
-			return spec.FormatWebP, false
+			return spec.FormatWebP
 		case "avif":
-			return spec.FormatAVIF, false
+			return spec.FormatAVIF
 		case "gif":
 			if animated {
-				return spec.FormatWebP, false
+				return spec.FormatWebP
 			}
-			return spec.FormatPNG, false
+			return spec.FormatPNG
 		}
 		if info.HasAlpha {
-			return spec.FormatPNG, false
+			return spec.FormatPNG
 		}
-		return spec.FormatJPEG, false
+		return spec.FormatJPEG
 	}
-	return asked, false
+	return asked
 }
 
 // Accepted is what an Accept header allows among the negotiable formats.

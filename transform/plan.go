@@ -20,11 +20,10 @@ type Rect struct {
 // Plan is everything the steps need, computed from the header and the options
 // before any pixel is decoded. f=json returns it without running the steps.
 type Plan struct {
-	Source     Info
-	Options    spec.Options // normalized
-	Format     spec.Format  // output format, after negotiation
-	Negotiated bool         // the format came from Accept
-	Animated   bool         // frames are kept
+	Source   Info
+	Options  spec.Options // normalized
+	Format   spec.Format  // output format, after negotiation
+	Animated bool         // frames are kept
 	// Animation says why an animated source that would have stayed
 	// animated gives its first frame instead ("" when nothing was dropped).
 	Animation string
@@ -89,15 +88,14 @@ func (p *Plan) SourceCrop() *Rect {
 }
 
 // NewPlan computes the geometry of a render. opts must be normalized.
-func NewPlan(info Info, opts spec.Options, format spec.Format, negotiated bool, cfg Config) *Plan {
+func NewPlan(info Info, opts spec.Options, format spec.Format, cfg Config) *Plan {
 	p := &Plan{
-		Source:     info,
-		Options:    opts,
-		Format:     format,
-		Negotiated: negotiated,
-		Animated:   info.Animated() && opts.KeepAnimation() && format == spec.FormatWebP,
-		OrientedW:  info.Width,
-		OrientedH:  info.Height,
+		Source:    info,
+		Options:   opts,
+		Format:    format,
+		Animated:  info.Animated() && opts.KeepAnimation() && format == spec.FormatWebP,
+		OrientedW: info.Width,
+		OrientedH: info.Height,
 	}
 	if opts.Rotate == 90 || opts.Rotate == 270 {
 		p.OrientedW, p.OrientedH = p.OrientedH, p.OrientedW

@@ -193,11 +193,11 @@ func TestHostilePNGs(t *testing.T) {
 				if class == "png-chunk-length" {
 					want = fault.Undecodable
 				}
-				_, err := r.Render(context.Background(), buf, thumb, "")
+				_, err := r.Render(context.Background(), Original{Data: buf}, thumb, "")
 				if k := kindOf(err); k != want {
 					t.Errorf("Render: %v (%s), want %s", err, kindName(k), kindName(want))
 				}
-				if _, err := r.Describe(context.Background(), buf, spec.Options{Format: spec.FormatJSON}, ""); kindOf(err) != want {
+				if _, err := r.Describe(context.Background(), Original{Data: buf}, spec.Options{Format: spec.FormatJSON}, ""); kindOf(err) != want {
 					t.Errorf("Describe: %v, want %s", err, kindName(want))
 				}
 			})

@@ -37,7 +37,6 @@ func New(cfg Config) (*Renderer, error) {
 type Result struct {
 	Body          []byte
 	Format        spec.Format
-	Negotiated    bool // the format came from Accept: the response varies on it
 	Width, Height int
 	// FocusedBy says what placed a g=face or g=auto crop: "faces" or
 	// "saliency" (the vision sidecar), "attention" (libvips), or "".
@@ -64,6 +63,8 @@ type state struct {
 	// lenient decodes past recoverable corruption (see recoverable).
 	lenient bool
 	vision  Locator
+	// sourceID names the original's version for the sidecar's analysis cache.
+	sourceID string
 	// kill stops libvips when ctx ends; nil when ctx cannot end.
 	kill *killer
 }
@@ -113,18 +114,31 @@ func (r *Renderer) prepare(buf []byte, opts spec.Options, accept string) (*Plan,
 	if err != nil {
 		return nil, nil, err
 	}
-	format, negotiated := Negotiate(opts.Format, accept, info, opts.KeepAnimation())
+	format := Negotiate(opts.Format, accept, info, opts.KeepAnimation())
 	if format == spec.FormatJSON {
 		// The plan f=json describes is the one the same URL without f would render.
-		format, _ = Negotiate(spec.FormatUnset, accept, info, opts.KeepAnimation())
+		format = Negotiate(spec.FormatUnset, accept, info, opts.KeepAnimation())
 	}
-	return NewPlan(info, opts, format, negotiated, r.cfg), buf, nil
+	return NewPlan(info, opts, format, r.cfg), buf, nil
 }
 
-// Render runs the whole pipeline.
-func (r *Renderer) Render(ctx context.Context, buf []byte, opts spec.Options, accept string) (Result, error) {
+// Original is the source a render reads: its bytes, and an ID naming this
+// version of it (key@version in the server) under which the vision
+// sidecar's analysis is cached and shared by every variant; "" shares
+// nothing.
+type Original struct {
+	Data []byte
+	ID   string
+}
+
+// Render makes what opts ask for from orig: the image, or for f=json the
+// description of the image the same URL without f would render.
+func (r *Renderer) Render(ctx context.Context, orig Original, opts spec.Options, accept string) (Result, error) {
+	if opts.Format == spec.FormatJSON {
+		return r.renderDescription(ctx, orig, opts, accept)
+	}
 	start := time.Now()
-	plan, buf, err := r.prepare(buf, opts, accept)
+	plan, buf, err := r.prepare(orig.Data, opts, accept)
 	if err != nil {
 		return Result{}, err
 	}
@@ -133,28 +147,27 @@ func (r *Renderer) Render(ctx context.Context, buf []byte, opts spec.Options, ac
 		k = watchKill(ctx.Done())
 		defer k.stop() // after s.close: the killer holds its own references
 	}
-	s := &state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan, vision: r.vision, kill: k}
+	s := &state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan, vision: r.vision, sourceID: orig.ID, kill: k}
 	defer s.close()
 	encodeStart, err := s.render()
 	if err != nil && recoverable(plan.Source.Format, buf, err) {
 		s.close()
 		k.reset(nil)
-		*s = state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan, lenient: true, vision: r.vision, kill: k}
+		*s = state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan, lenient: true, vision: r.vision, sourceID: orig.ID, kill: k}
 		encodeStart, err = s.render()
 	}
 	if err != nil {
 		return Result{}, err
 	}
 	return Result{
-		Body:       s.out,
-		Format:     plan.Format,
-		Negotiated: plan.Negotiated,
-		Width:      s.img.Width(),
-		Height:     s.img.PageHeight(),
-		FocusedBy:  plan.FocusedBy,
-		Degraded:   plan.Degraded,
-		Transform:  encodeStart.Sub(start),
-		Encode:     time.Since(encodeStart),
+		Body:      s.out,
+		Format:    plan.Format,
+		Width:     s.img.Width(),
+		Height:    s.img.PageHeight(),
+		FocusedBy: plan.FocusedBy,
+		Degraded:  plan.Degraded,
+		Transform: encodeStart.Sub(start),
+		Encode:    time.Since(encodeStart),
 	}, nil
 }
 

@@ -14,36 +14,35 @@ func TestRenderAnimation(t *testing.T) {
 	const dots = "formats/webp_animated_alpha.webp"         // 480x480, 14 frames
 	const photo = "formats/gif_animated_photo_45frames.gif" // 660x666, 45 frames
 	tests := []struct {
-		name       string
-		src        string
-		opts       spec.Options
-		accept     string
-		format     spec.Format
-		frames     int
-		w, h       int
-		negotiated bool
+		name   string
+		src    string
+		opts   spec.Options
+		accept string
+		format spec.Format
+		frames int
+		w, h   int
 	}{
-		{"gif keeps frames as webp", banana, spec.Options{}, "", spec.FormatWebP, 8, 121, 128, false},
-		{"gif to webp w=60", banana, spec.Options{Width: 60, Format: spec.FormatWebP}, "", spec.FormatWebP, 8, 60, 63, false},
-		{"gif anim=false", banana, spec.Options{Anim: boolPtr(false)}, "", spec.FormatPNG, 1, 121, 128, false},
-		{"gif anim=false webp", banana, spec.Options{Anim: boolPtr(false), Format: spec.FormatWebP}, "", spec.FormatWebP, 1, 121, 128, false},
-		{"gif auto chrome", banana, spec.Options{Format: spec.FormatAuto}, chromeAccept, spec.FormatWebP, 8, 121, 128, true},
-		{"gif auto no webp", banana, spec.Options{Format: spec.FormatAuto}, "*/*", spec.FormatPNG, 1, 121, 128, true},
-		{"gif cover", banana, spec.Options{Width: 50, Height: 50, Fit: spec.FitCover, Format: spec.FormatWebP}, "", spec.FormatWebP, 8, 50, 50, false},
-		{"gif cover auto", banana, spec.Options{Width: 50, Height: 50, Fit: spec.FitCover, Gravity: spec.Gravity{Kind: spec.GravityAuto}, Format: spec.FormatWebP}, "", spec.FormatWebP, 8, 50, 50, false},
-		{"gif pad", banana, spec.Options{Width: 80, Height: 50, Fit: spec.FitPad, Format: spec.FormatWebP}, "", spec.FormatWebP, 8, 80, 50, false},
-		{"gif wide blur", banana, spec.Options{Width: 100, Blur: 30, Format: spec.FormatWebP}, "", spec.FormatWebP, 8, 100, 106, false},
-		{"gif rotate 90", banana, spec.Options{Rotate: 90, Format: spec.FormatWebP}, "", spec.FormatWebP, 8, 128, 121, false},
-		{"webp keeps frames", dots, spec.Options{Width: 100}, "", spec.FormatWebP, 14, 100, 100, false},
-		{"webp anim=false", dots, spec.Options{Width: 100, Anim: boolPtr(false)}, "", spec.FormatWebP, 1, 100, 100, false},
-		{"webp to avif takes a frame", dots, spec.Options{Width: 100, Format: spec.FormatAVIF}, "", spec.FormatAVIF, 1, 100, 100, false},
-		{"45 frame photo gif", photo, spec.Options{Width: 100}, "", spec.FormatWebP, 45, 100, 101, false},
+		{"gif keeps frames as webp", banana, spec.Options{}, "", spec.FormatWebP, 8, 121, 128},
+		{"gif to webp w=60", banana, spec.Options{Width: 60, Format: spec.FormatWebP}, "", spec.FormatWebP, 8, 60, 63},
+		{"gif anim=false", banana, spec.Options{Anim: boolPtr(false)}, "", spec.FormatPNG, 1, 121, 128},
+		{"gif anim=false webp", banana, spec.Options{Anim: boolPtr(false), Format: spec.FormatWebP}, "", spec.FormatWebP, 1, 121, 128},
+		{"gif auto chrome", banana, spec.Options{Format: spec.FormatAuto}, chromeAccept, spec.FormatWebP, 8, 121, 128},
+		{"gif auto no webp", banana, spec.Options{Format: spec.FormatAuto}, "*/*", spec.FormatPNG, 1, 121, 128},
+		{"gif cover", banana, spec.Options{Width: 50, Height: 50, Fit: spec.FitCover, Format: spec.FormatWebP}, "", spec.FormatWebP, 8, 50, 50},
+		{"gif cover auto", banana, spec.Options{Width: 50, Height: 50, Fit: spec.FitCover, Gravity: spec.Gravity{Kind: spec.GravityAuto}, Format: spec.FormatWebP}, "", spec.FormatWebP, 8, 50, 50},
+		{"gif pad", banana, spec.Options{Width: 80, Height: 50, Fit: spec.FitPad, Format: spec.FormatWebP}, "", spec.FormatWebP, 8, 80, 50},
+		{"gif wide blur", banana, spec.Options{Width: 100, Blur: 30, Format: spec.FormatWebP}, "", spec.FormatWebP, 8, 100, 106},
+		{"gif rotate 90", banana, spec.Options{Rotate: 90, Format: spec.FormatWebP}, "", spec.FormatWebP, 8, 128, 121},
+		{"webp keeps frames", dots, spec.Options{Width: 100}, "", spec.FormatWebP, 14, 100, 100},
+		{"webp anim=false", dots, spec.Options{Width: 100, Anim: boolPtr(false)}, "", spec.FormatWebP, 1, 100, 100},
+		{"webp to avif takes a frame", dots, spec.Options{Width: 100, Format: spec.FormatAVIF}, "", spec.FormatAVIF, 1, 100, 100},
+		{"45 frame photo gif", photo, spec.Options{Width: 100}, "", spec.FormatWebP, 45, 100, 101},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res, d := renderDecoded(t, tt.src, tt.opts, tt.accept)
-			if res.Format != tt.format || res.Negotiated != tt.negotiated {
-				t.Errorf("format %q negotiated %v, want %q %v", res.Format, res.Negotiated, tt.format, tt.negotiated)
+			if res.Format != tt.format {
+				t.Errorf("format %q, want %q", res.Format, tt.format)
 			}
 			// libwebp merges frames that came out identical, adding up
 			// their delays: an animation keeps its length, not its count.
@@ -211,7 +210,7 @@ func TestRenderAnimationLoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := testRenderer(t).Render(context.Background(), gif, spec.Options{Width: 60}, "")
+	res, err := testRenderer(t).Render(context.Background(), Original{Data: gif}, spec.Options{Width: 60}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ func TestRenderFitDims(t *testing.T) {
 				t.Errorf("got %dx%d, want %dx%d", res.Width, res.Height, tt.w, tt.h)
 			}
 			// f=json promises the same size without rendering.
-			desc, err := testRenderer(t).Describe(context.Background(), readCorpus(t, src), o, "")
+			desc, err := testRenderer(t).Describe(context.Background(), Original{Data: readCorpus(t, src)}, o, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,7 +84,7 @@ func TestRenderFocusCropMatchesDescribe(t *testing.T) {
 	for _, rotate := range []int{0, 90} {
 		t.Run(fmt.Sprintf("rotate%d", rotate), func(t *testing.T) {
 			o := spec.Options{Width: 200, Height: 200, Fit: spec.FitCover, Gravity: spec.Gravity{Kind: spec.GravityAuto}, Format: spec.FormatPNG, Rotate: rotate}
-			desc, err := testRenderer(t).Describe(context.Background(), readCorpus(t, src), o, "")
+			desc, err := testRenderer(t).Describe(context.Background(), Original{Data: readCorpus(t, src)}, o, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -347,7 +347,7 @@ func TestRenderConcurrent(t *testing.T) {
 			defer func() { done <- struct{}{} }()
 			for k := 0; k < 3*len(reqs); k++ {
 				i := (w + k) % len(reqs)
-				res, err := r.Render(context.Background(), bufs[i], reqs[i].opts, "")
+				res, err := r.Render(context.Background(), Original{Data: bufs[i]}, reqs[i].opts, "")
 				if err != nil {
 					errs <- fmt.Errorf("%s: %v", reqs[i].src, err)
 				} else if !bytes.Equal(res.Body, want[i]) {

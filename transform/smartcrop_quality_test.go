@@ -89,7 +89,7 @@ func TestSmartCropQuality(t *testing.T) {
 		for _, a := range cropAspects {
 			for i, g := range gravities {
 				opts := spec.Options{Width: a.w, Height: a.h, Fit: spec.FitCover, Gravity: spec.Gravity{Kind: g.g}}
-				d, err := g.r.Describe(context.Background(), buf, opts, "")
+				d, err := g.r.Describe(context.Background(), Original{Data: buf}, opts, "")
 				if err != nil {
 					t.Fatalf("%s %s %s: %v", file, a.name, g.name, err)
 				}
@@ -172,7 +172,7 @@ func writeExample(t *testing.T, dir, file, aspect string, w, h int, buf []byte, 
 		r *Renderer
 		g spec.GravityKind
 	}{{plain, spec.GravityCenter}, {plain, spec.GravityAuto}, {withFaces, spec.GravityFace}} {
-		res, err := c.r.Render(context.Background(), buf, spec.Options{Width: w, Height: h, Fit: spec.FitCover, Gravity: spec.Gravity{Kind: c.g}, Format: spec.FormatJPEG}, "")
+		res, err := c.r.Render(context.Background(), Original{Data: buf}, spec.Options{Width: w, Height: h, Fit: spec.FitCover, Gravity: spec.Gravity{Kind: c.g}, Format: spec.FormatJPEG}, "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -31,7 +31,7 @@ func focus(s *state) error {
 		return nil
 	}
 	faces := p.Options.Gravity.Kind == spec.GravityFace
-	r, err := s.vision.Regions(s.ctx, sourceID(s.ctx), func(longSide int) ([]byte, int, int, error) {
+	r, err := s.vision.Regions(s.ctx, s.sourceID, func(longSide int) ([]byte, int, int, error) {
 		return previewRGB(s.buf, longSide, s.lenient)
 	})
 	if err != nil {
@@ -101,17 +101,3 @@ func previewRGB(buf []byte, long int, lenient bool) ([]byte, int, int, error) {
 }
 
 var errPreviewShape = errors.New("vision preview: unexpected pixel layout")
-
-type sourceIDKey struct{}
-
-// WithSourceID tells the pipeline which source version it renders, so that
-// the sidecar's analysis of it is cached and shared across variants. The
-// server sets it to the source key and version.
-func WithSourceID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, sourceIDKey{}, id)
-}
-
-func sourceID(ctx context.Context) string {
-	id, _ := ctx.Value(sourceIDKey{}).(string)
-	return id
-}

@@ -67,7 +67,7 @@ func TestSVGAttackFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, file := range []string{"formats/svg_logo.svg", "formats/svg_drawing.svg"} {
-		res, err := r.Render(t.Context(), readCorpus(t, file), spec.Options{Width: 100, Format: spec.FormatPNG}, "")
+		res, err := r.Render(t.Context(), Original{Data: readCorpus(t, file)}, spec.Options{Width: 100, Format: spec.FormatPNG}, "")
 		if err != nil || res.Width != 100 {
 			t.Errorf("%s: %v (width %d)", file, err, res.Width)
 		}

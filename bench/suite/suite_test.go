@@ -93,7 +93,7 @@ func TestFloorMatchesPixmill(t *testing.T) {
 		if o.Height > 0 {
 			opts.Fit = spec.FitScaleDown
 		}
-		res, err := r.Render(context.Background(), buf, opts, "")
+		res, err := r.Render(context.Background(), transform.Original{Data: buf}, opts, "")
 		if err != nil {
 			t.Fatal(err)
 		}
