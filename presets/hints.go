@@ -20,7 +20,7 @@ type HintsUsed struct{ DPR, Width, ViewportWidth bool }
 var DefaultLadder = []int{160, 320, 480, 640, 800, 960, 1280, 1600, 1920, 2560}
 
 // ApplyHints fills in dpr and width from client hints where the URL's own
-// items set neither: dpr is rounded to the nearest half (1..max_dpr) and
+// items set neither: dpr is rounded to the DPRStep grid (1..max_dpr) and
 // the width, in CSS px, is snapped up to the preset's ladder, or to ladder
 // when the preset has none. An unsigned request gets a hint width only from
 // its preset's ladder, so hints never widen what unsigned URLs can ask for.
@@ -31,8 +31,7 @@ func (p *Parser) ApplyHints(req Request, h Hints, ladder []int) (Request, HintsU
 	extra := ""
 	dpr := req.Options.DPR
 	if req.urlMask&fDPR == 0 && h.DPR > 0 {
-		d := math.Round(h.DPR*2) / 2
-		d = math.Max(1, math.Min(d, p.cfg.MaxDPR))
+		d := p.roundDPR(math.Max(1, math.Min(h.DPR, p.cfg.MaxDPR)))
 		used.DPR = true
 		if d != dpr {
 			dpr = d
@@ -75,6 +74,26 @@ func (p *Parser) ApplyHints(req Request, h Hints, ladder []int) (Request, HintsU
 	out.Signature, out.Signed, out.Transform = req.Signature, req.Signed, req.Transform
 	out.urlMask = req.urlMask
 	return out, used, nil
+}
+
+// DPRStep is the grid every dpr is rounded to, from the URL and from
+// Sec-CH-DPR alike. Without it each distinct decimal (1.00001, 1.00002, ...)
+// would be its own canonical form: a render, an L1 entry and a CDN miss for
+// identical pixels, mintable without a signature. Halves are what displays
+// ship (1, 1.5, 2, 2.5, 3 ...; a 1.25 or 1.75 screen gets the next half up
+// or down, a few percent of resolution either way), so the grid costs no
+// visible quality and leaves at most 2*max_dpr-1 variants per width.
+const DPRStep = 0.5
+
+// roundDPR rounds d (already within 1..MaxDPR) to the nearest DPRStep,
+// halves away from zero (1.25 -> 1.5), and keeps the result on the grid and
+// within MaxDPR when MaxDPR itself is off the grid (max_dpr 2.75: 2.5).
+func (p *Parser) roundDPR(d float64) float64 {
+	r := math.Round(d/DPRStep) * DPRStep
+	if r > p.cfg.MaxDPR {
+		r = math.Floor(p.cfg.MaxDPR/DPRStep) * DPRStep
+	}
+	return math.Max(1, r)
 }
 
 // snapUp is the smallest step at least w, else the largest step.
