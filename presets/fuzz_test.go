@@ -142,3 +142,35 @@ func BenchmarkSign(b *testing.B) {
 		}
 	}
 }
+
+// FuzzApplyHints: whatever hints come with an accepted path, the hinted
+// request stays within every limit, its dpr on the grid, and its canonical
+// form round-trips (a hint never makes a request fail).
+func FuzzApplyHints(f *testing.F) {
+	f.Add("/_/thumb/k.jpg", 4.0, 9000, 0)
+	f.Add("/_/hero/k.jpg", 2.6, 0, 3000)
+	f.Add("/_/w=2560,f=webp/k", 4.0, 0, 0)
+	f.Add("/_/h=8192/k", 3.0, 100000, 5)
+	p := newParser(f, allowUnsigned)
+	f.Fuzz(func(t *testing.T, path string, dpr float64, width, vw int) {
+		req, err := p.Parse(path)
+		if err != nil {
+			return
+		}
+		// As the server reads them: positive, finite, at most 100000.
+		clamp := func(v float64) float64 {
+			if !(v > 0 && v <= 100_000) {
+				return 0
+			}
+			return v
+		}
+		h := Hints{DPR: clamp(dpr), Width: int(clamp(float64(width))), ViewportWidth: int(clamp(float64(vw)))}
+		got, _ := p.ApplyHints(req, h, DefaultLadder)
+		o, lim := got.Options, p.cfg.MaxDimension
+		if o.TargetWidth() > lim || o.TargetHeight() > lim || o.DPR < 1 || o.DPR > p.cfg.MaxDPR || o.DPR != math.Round(o.DPR/DPRStep)*DPRStep {
+			t.Fatalf("ApplyHints(%q, %+v) = %dx%d at dpr %v: off the grid or over the limits", path, h, o.Width, o.Height, o.DPR)
+		}
+		_, _, escKey, _ := splitPath(path)
+		checkRoundTrip(t, p, got, escKey)
+	})
+}

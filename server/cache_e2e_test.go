@@ -300,9 +300,10 @@ func TestClientHints(t *testing.T) {
 	}{
 		{"dpr hint doubles an explicit width", s.sign(t, "/w=100,f=png/grace_hopper.jpg"), []string{"Sec-CH-DPR", "2"}, 200, "Sec-CH-DPR"},
 		{"explicit dpr ignores the hint", s.sign(t, "/w=100,dpr=1,f=png/grace_hopper.jpg"), []string{"Sec-CH-DPR", "2"}, 100, ""},
-		{"width hint snaps up to the global ladder", s.sign(t, "/f=png/grace_hopper.jpg"), []string{"Sec-CH-Width", "250"}, 300, "Sec-CH-Width"},
-		{"public preset: width hint snaps to its ladder", "/_/thumb/grace_hopper.jpg", []string{"Sec-CH-Width", "150"}, 200, "Accept, Sec-CH-Width"},
-		{"both hints", s.sign(t, "/f=png/group.jpg"), []string{"Sec-CH-DPR", "2", "Sec-CH-Width", "500"}, 600, "Sec-CH-DPR, Sec-CH-Width"},
+		{"width hint snaps up to the global ladder", s.sign(t, "/f=png/grace_hopper.jpg"), []string{"Sec-CH-Width", "250"}, 300, "Sec-CH-DPR, Sec-CH-Width, Sec-CH-Viewport-Width"},
+		{"public preset: width hint snaps to its ladder", "/_/thumb/grace_hopper.jpg", []string{"Sec-CH-Width", "150"}, 200, "Accept, Sec-CH-DPR, Sec-CH-Width, Sec-CH-Viewport-Width"},
+		{"both hints", s.sign(t, "/f=png/group.jpg"), []string{"Sec-CH-DPR", "2", "Sec-CH-Width", "500"}, 600, "Sec-CH-DPR, Sec-CH-Width, Sec-CH-Viewport-Width"},
+		{"no hints sent: Vary names those that could change it", s.sign(t, "/w=100,f=png/grace_hopper.jpg"), nil, 100, "Sec-CH-DPR"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -71,9 +71,7 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 	}
 	if s.cfg.ClientHints {
 		w.Header().Set("Accept-CH", "Sec-CH-DPR, Sec-CH-Width, Sec-CH-Viewport-Width")
-		if req, err = s.applyHints(r, req, &vary); err != nil {
-			return s.fail(w, r, err), "none"
-		}
+		req = s.applyHints(r, req, &vary)
 	}
 	accept := r.Header.Get("Accept")
 	attrs, fetchedAttrs, err := s.attributes(dl, req.Key)
@@ -97,7 +95,7 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 			return s.renderEntry(ctx, req, attrs, etag, accept, &t)
 		})
 		if err != nil {
-			return s.fail(w, r, renderFailure(err)), "none"
+			return s.fail(w, r, byHeaders(renderFailure(err), vary)), "none"
 		}
 	}
 	if outcome != cache.Miss {
@@ -231,24 +229,26 @@ func renderFailure(err error) error {
 }
 
 // applyHints fills dpr and width from client hints (see presets.ApplyHints)
-// and records the hints that were used for Vary.
-func (s *Server) applyHints(r *http.Request, req presets.Request, vary *varyList) (presets.Request, error) {
+// and adds to Vary every hint that can change this URL's answer, whether
+// or not this request sent it: a cache keyed without a hint it should have
+// varied on would serve one client's variant to all.
+func (s *Server) applyHints(r *http.Request, req presets.Request, vary *varyList) presets.Request {
 	h := presets.Hints{
 		DPR:           headerFloat(r, "Sec-CH-DPR"),
 		Width:         int(headerFloat(r, "Sec-CH-Width")),
 		ViewportWidth: int(headerFloat(r, "Sec-CH-Viewport-Width")),
 	}
-	out, used, err := s.parser.ApplyHints(req, h, s.cfg.HintLadder)
-	if used.DPR {
+	out, hv := s.parser.ApplyHints(req, h, s.cfg.HintLadder)
+	if hv.DPR {
 		vary.add("Sec-CH-DPR")
 	}
-	if used.Width {
+	if hv.Width {
 		vary.add("Sec-CH-Width")
 	}
-	if used.ViewportWidth {
+	if hv.ViewportWidth {
 		vary.add("Sec-CH-Viewport-Width")
 	}
-	return out, err
+	return out
 }
 
 // headerFloat reads a positive, finite number from a header; 0 otherwise.
