@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"github.com/pixmill/pixmill/cache"
 	"github.com/pixmill/pixmill/internal/config"
 	"github.com/pixmill/pixmill/presets"
@@ -129,16 +131,32 @@ func TransformConfig(cfg config.Config) transform.Config {
 // Close releases the source bucket.
 func (a *App) Close() error { return a.Store.Close() }
 
+// MaxHeaderBytes bounds a request's header block on the public listener
+// (Go answers 431 past it). Go's default, 1 MiB, let a few hundred slow
+// connections hold half a gigabyte for the header timeout; 32 KiB is four
+// times what browsers send with large cookies, and more than CDNs allow.
+const MaxHeaderBytes = 32 << 10
+
 // Serve runs the public and metrics listeners until ctx ends, then shuts
 // down gracefully: listeners close at once, in-flight requests get up to
-// grace to finish.
+// grace to finish. The public listener serves at most
+// limits.max_connections connections at once; more wait in the kernel's
+// accept queue until one closes.
 func (a *App) Serve(ctx context.Context, public, metrics net.Listener, grace time.Duration) error {
-	pub := &http.Server{Handler: a.Server.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	if n := a.Config.Limits.MaxConnections; n > 0 {
+		public = netutil.LimitListener(public, n)
+	}
+	pub := &http.Server{
+		Handler:           a.Server.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    MaxHeaderBytes,
+	}
 	errc := make(chan error, 2)
 	go func() { errc <- pub.Serve(public) }()
 	var met *http.Server
 	if metrics != nil {
-		met = &http.Server{Handler: a.Server.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		met = &http.Server{Handler: a.Server.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: MaxHeaderBytes}
 		go func() { errc <- met.Serve(metrics) }()
 	}
 	select {

@@ -69,6 +69,7 @@ type Limits struct {
 	Queue              int      `yaml:"queue"`
 	QueueTimeout       Duration `yaml:"queue_timeout"`
 	RequestTimeout     Duration `yaml:"request_timeout"`
+	MaxConnections     int      `yaml:"max_connections"`
 }
 
 type Cache struct {
@@ -145,6 +146,7 @@ func Default() Config {
 		Queue:              64,
 		QueueTimeout:       Duration(5 * time.Second),
 		RequestTimeout:     Duration(30 * time.Second),
+		MaxConnections:     1024,
 	}
 	c.Cache = Cache{MaxBytes: 512 << 20, MaxItemBytes: 8 << 20, SourceTTL: Duration(60 * time.Second)}
 	c.Formats.Inputs = []string{"jpeg", "png", "webp", "gif", "avif", "heif", "tiff", "jp2k", "jxl"}
@@ -228,6 +230,7 @@ func (c *Config) Validate() error {
 		{c.Limits.Queue < 0, "limits.queue must not be negative"},
 		{c.Limits.QueueTimeout <= 0, "limits.queue_timeout must be positive"},
 		{c.Limits.RequestTimeout <= 0, "limits.request_timeout must be positive"},
+		{c.Limits.MaxConnections < 0, "limits.max_connections must not be negative (0 means unlimited)"},
 		{c.Cache.MaxBytes < 0, "cache.max_bytes must not be negative"},
 		{c.Cache.MaxItemBytes < 0, "cache.max_item_bytes must not be negative"},
 		{c.Cache.SourceTTL < 0, "cache.source_ttl must not be negative"},

@@ -36,6 +36,7 @@ presets:
 	}{
 		{"listen", c.Listen, "127.0.0.1:9000"},
 		{"metrics_listen default", c.MetricsListen, ":9090"},
+		{"limits.max_connections default", c.Limits.MaxConnections, 1024},
 		{"signing.size", c.Signing.Size, 12},
 		{"limits.max_source_bytes", c.Limits.MaxSourceBytes, int64(1000)},
 		{"limits.queue_timeout", c.Limits.QueueTimeout.D(), 2 * time.Second},
@@ -80,6 +81,7 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"bad duration", "limits: { queue_timeout: soon }", "", "duration"},
 		{"short key", `signing: { keys: ["short"] }`, "", "signing.keys[0]"},
 		{"negative queue", "limits: { queue: -1 }", "", "limits.queue"},
+		{"negative max_connections", "limits: { max_connections: -1 }", "", "limits.max_connections"},
 		{"bad log level", "log: { level: loud }", "", "log.level"},
 		{"bad env int", "", "PIXMILL_LIMITS_MAX_FRAMES=many", "PIXMILL_LIMITS_MAX_FRAMES"},
 	}
