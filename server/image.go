@@ -267,8 +267,16 @@ func (v *varyList) add(name string) { *v = append(*v, name) }
 
 func (v varyList) String() string { return strings.Join(v, ", ") }
 
+// ErrShuttingDown is the cause with which the process cancels requests
+// still running when its shutdown grace period ends: they are answered 503
+// (retry elsewhere) instead of being dropped.
+var ErrShuttingDown = errors.New("server shutting down")
+
 // fail logs err with its cause and answers with its status.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) int {
+	if errors.Is(context.Cause(r.Context()), ErrShuttingDown) {
+		err = fault.Wrap(fault.Overloaded, err, "server shutting down; retry")
+	}
 	status := s.writeError(w, err)
 	setLogField(w, slog.String("err", err.Error()))
 	return status

@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -138,19 +139,28 @@ func (a *App) Close() error { return a.Store.Close() }
 const MaxHeaderBytes = 32 << 10
 
 // Serve runs the public and metrics listeners until ctx ends, then shuts
-// down gracefully: listeners close at once, in-flight requests get up to
-// grace to finish. The public listener serves at most
-// limits.max_connections connections at once; more wait in the kernel's
-// accept queue until one closes.
+// down within grace: the listeners close at once, idle connections are
+// closed, and requests in flight have until shortly before grace ends to
+// finish. Those still running then (a render longer than the grace period)
+// are canceled and answered 503 with Retry-After, so that every client gets
+// an answer and the process exits 0 before an orchestrator's kill (for
+// Kubernetes, keep grace under terminationGracePeriodSeconds). The public
+// listener serves at most limits.max_connections connections at once; more
+// wait in the kernel's accept queue until one closes.
 func (a *App) Serve(ctx context.Context, public, metrics net.Listener, grace time.Duration) error {
 	if n := a.Config.Limits.MaxConnections; n > 0 {
 		public = netutil.LimitListener(public, n)
 	}
+	// Request contexts descend from base, so canceling it with
+	// server.ErrShuttingDown turns what is still running into 503s.
+	base, cancelRequests := context.WithCancelCause(context.Background())
+	defer cancelRequests(nil)
 	pub := &http.Server{
 		Handler:           a.Server.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    MaxHeaderBytes,
+		BaseContext:       func(net.Listener) context.Context { return base },
 	}
 	errc := make(chan error, 2)
 	go func() { errc <- pub.Serve(public) }()
@@ -164,11 +174,25 @@ func (a *App) Serve(ctx context.Context, public, metrics net.Listener, grace tim
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	if met != nil {
+		defer met.Close()
+	}
+
+	// The last part of grace is kept for writing the 503s: handlers leave
+	// at once when canceled (they wait on contexts, not on libvips).
+	answer := min(grace/5, 5*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), grace-answer)
 	defer cancel()
 	err := pub.Shutdown(sctx)
-	if met != nil {
-		_ = met.Shutdown(sctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		return err
 	}
-	return err
+	cancelRequests(server.ErrShuttingDown)
+	actx, cancel2 := context.WithTimeout(context.Background(), answer)
+	defer cancel2()
+	if err := pub.Shutdown(actx); err != nil {
+		_ = pub.Close()
+		return fmt.Errorf("shutdown: requests still running %v after SIGTERM: %w", grace, err)
+	}
+	return nil
 }

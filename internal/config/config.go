@@ -37,6 +37,7 @@ type Config struct {
 	Admin         Admin                     `yaml:"admin"`
 	Vision        Vision                    `yaml:"vision"`
 	Log           Log                       `yaml:"log"`
+	ShutdownGrace Duration                  `yaml:"shutdown_grace"`
 }
 
 type ClientHints struct {
@@ -167,6 +168,7 @@ func Default() Config {
 		BreakerCooldown: Duration(10 * time.Second), CacheSize: 10_000, Grid: 16}
 	c.ClientHints.Widths = []int{160, 320, 480, 640, 800, 960, 1280, 1600, 1920, 2560}
 	c.Log.Level = "info"
+	c.ShutdownGrace = Duration(25 * time.Second) // under Kubernetes' default 30 s termination grace
 	return c
 }
 
@@ -237,6 +239,7 @@ func (c *Config) Validate() error {
 		{c.Admin.Token != "" && len(c.Admin.Token) < 16, "admin.token must be at least 16 bytes"},
 		{c.Headers.ErrorTTL < 0, "headers.error_ttl must not be negative"},
 		{c.Vision.Timeout <= 0, "vision.timeout must be positive"},
+		{c.ShutdownGrace <= 0, "shutdown_grace must be positive"},
 		{c.Vision.BreakerFailures < 1, "vision.breaker_failures must be at least 1"},
 		{c.Vision.Grid < 0 || c.Vision.Grid > 64, "vision.grid must be in 0..64"},
 	}

@@ -37,6 +37,7 @@ presets:
 		{"listen", c.Listen, "127.0.0.1:9000"},
 		{"metrics_listen default", c.MetricsListen, ":9090"},
 		{"limits.max_connections default", c.Limits.MaxConnections, 1024},
+		{"shutdown_grace default", c.ShutdownGrace.D(), 25 * time.Second},
 		{"signing.size", c.Signing.Size, 12},
 		{"limits.max_source_bytes", c.Limits.MaxSourceBytes, int64(1000)},
 		{"limits.queue_timeout", c.Limits.QueueTimeout.D(), 2 * time.Second},
@@ -83,6 +84,7 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"negative queue", "limits: { queue: -1 }", "", "limits.queue"},
 		{"negative max_connections", "limits: { max_connections: -1 }", "", "limits.max_connections"},
 		{"bad log level", "log: { level: loud }", "", "log.level"},
+		{"zero shutdown_grace", "shutdown_grace: 0s", "", "shutdown_grace"},
 		{"bad env int", "", "PIXMILL_LIMITS_MAX_FRAMES=many", "PIXMILL_LIMITS_MAX_FRAMES"},
 	}
 	for _, tt := range tests {
