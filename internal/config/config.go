@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"time"
@@ -130,7 +131,7 @@ type Log struct {
 func Default() Config {
 	var c Config
 	c.Listen = ":8080"
-	c.MetricsListen = ":9090"
+	c.MetricsListen = "127.0.0.1:9090" // loopback: metrics are not for the public network
 	c.Source = Source{URL: "file://samples", Timeout: Duration(10 * time.Second)}
 	c.Signing = Signing{Size: presets.DefaultSignatureSize}
 	c.Presets = map[string]presets.Preset{
@@ -247,6 +248,20 @@ func (c *Config) Validate() error {
 		if ch.bad {
 			return errors.New(ch.msg)
 		}
+	}
+	if err := negativeDuration(reflect.ValueOf(*c), ""); err != nil {
+		return err
+	}
+	for _, h := range []struct{ key, name string }{
+		{"headers.surrogate_key_header", c.Headers.SurrogateKeyHeader},
+		{"headers.cache_tag_header", c.Headers.CacheTagHeader},
+	} {
+		if err := checkHeaderName(h.key, h.name); err != nil {
+			return err
+		}
+	}
+	if err := checkVisionURL(c.Vision.URL); err != nil {
+		return err
 	}
 	for i, k := range c.Signing.Keys {
 		if len(k) < 16 {
