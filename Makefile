@@ -15,7 +15,7 @@ deps:
 build: deps
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/pixmill ./cmd/pixmill
 
-# Serve the bundled sample images on :8080 (metrics on :9090).
+# Serve the bundled sample images on :8080 (metrics on 127.0.0.1:9090).
 run: build
 	./bin/pixmill serve
 

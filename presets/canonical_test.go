@@ -38,7 +38,11 @@ func TestCanonical(t *testing.T) {
 			"dpr=1.0,fit=scale-down,g=center,metadata=none,anim=true,blur=0.0,sharpen=0,rotate=0"}},
 		{"quality=80,width=400", []string{"w=400,q=80", "quality=80,width=400", "q=80,w=400", "w=100,q=80,w=400", "w=0400,q=080", "w=400,q=80,dpr=1,fit=scale-down"}},
 		{"dpr=2", []string{"dpr=2", "dpr=2.0", "dpr=2.000", "dpr=02"}},
-		{"dpr=1.5", []string{"dpr=1.5", "dpr=1.50", "dpr=01.5"}},
+		{"dpr=1.5", []string{"dpr=1.5", "dpr=1.50", "dpr=01.5", "dpr=1.25", "dpr=1.3", "dpr=1.74", "dpr=1.50000000000001"}},
+		// dpr is rounded to the nearest half: equal device pixels, one form.
+		{"_", []string{"dpr=1.00001", "dpr=1.2", "dpr=1.2499"}},
+		{"dpr=2", []string{"dpr=1.75", "dpr=2.2"}},
+		{"dpr=4", []string{"dpr=3.75", "dpr=3.99999"}},
 		{"background=ff8800", []string{"bg=ff8800", "bg=FF8800", "bg=ff8800ff", "background=Ff8800FF"}},
 		{"background=ff880080", []string{"bg=ff880080", "bg=FF880080"}},
 		{"gravity=0.25x0.75", []string{"g=0.25x0.75", "gravity=0.250x0.7500", "g=top,g=0.25x0.75"}},
@@ -72,15 +76,15 @@ func TestCanonical(t *testing.T) {
 // string (a cache key collision would serve the wrong image).
 func TestCanonicalDistinct(t *testing.T) {
 	pairs := [][2]string{
-		{"_", "f=auto"},                     // unset keeps the source format; auto negotiates
-		{"_", "bg=ffffff"},                  // unset background differs from white for pad
-		{"_", "g=0.5x0.33"},                 // focal point
-		{"w=400", "h=400"},                  // width vs height
-		{"w=400", "w=400,dpr=2"},            // dpr
-		{"flip=h", "flip=v"},                // axes
-		{"g=auto", "g=face"},                // smart crops
-		{"bg=ffffff", "bg=ffffff00"},        // alpha
-		{"dpr=1.5", "dpr=1.50000000000001"}, // distinct floats stay distinct
+		{"_", "f=auto"},              // unset keeps the source format; auto negotiates
+		{"_", "bg=ffffff"},           // unset background differs from white for pad
+		{"_", "g=0.5x0.33"},          // focal point
+		{"w=400", "h=400"},           // width vs height
+		{"w=400", "w=400,dpr=2"},     // dpr
+		{"flip=h", "flip=v"},         // axes
+		{"g=auto", "g=face"},         // smart crops
+		{"bg=ffffff", "bg=ffffff00"}, // alpha
+		{"dpr=1.5", "dpr=2"},         // dpr steps stay distinct
 	}
 	p := newParser(t, allowUnsigned)
 	for _, pair := range pairs {

@@ -1,6 +1,7 @@
 package presets
 
 import (
+	"math"
 	"reflect"
 	"testing"
 
@@ -26,6 +27,10 @@ var fuzzSeeds = []string{
 	"/_/g=0.5x0.5/x",
 	"/_/g=1e-3x0.1/x",
 	"/_/dpr=1.00000000000000000001/x",
+	"/_/thumb,dpr=1.00001/x.jpg",
+	"/_/thumb,dpr=1.25/x.jpg",
+	"/_/thumb,dpr=3.999999999/x.jpg",
+	"/_/w=4096,dpr=2.2/x",
 	"/_/g=0.00000000000000000000000000000000000000000000000001x1/x",
 	"/_/w=99999999999999999999/x",
 	"/_/w=4097,dpr=2/x",
@@ -53,7 +58,8 @@ var fuzzSeeds = []string{
 }
 
 // FuzzParse: Parse never panics, fails only with 400 or 403, and whatever it
-// accepts has a canonical form that parses back to the same Options. A path
+// accepts has a canonical form that parses back to the same Options, with
+// dpr on the DPRStep grid (so unsigned decimals cannot mint variants). A path
 // signed with Sign parses to what the unsigned-allowed parser gives.
 func FuzzParse(f *testing.F) {
 	for _, s := range fuzzSeeds {
@@ -69,6 +75,9 @@ func FuzzParse(f *testing.F) {
 					t.Fatalf("Parse(%q): kind %v: %v", path, k, err)
 				}
 				continue
+			}
+			if d := req.Options.DPR; d < 1 || d > p.cfg.MaxDPR || d != math.Round(d/DPRStep)*DPRStep {
+				t.Fatalf("Parse(%q): dpr %v is off the %v grid or out of 1..%v", path, d, DPRStep, p.cfg.MaxDPR)
 			}
 			_, _, escKey, _ := splitPath(path)
 			checkRoundTrip(t, p, req, escKey)
@@ -132,4 +141,36 @@ func BenchmarkSign(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzApplyHints: whatever hints come with an accepted path, the hinted
+// request stays within every limit, its dpr on the grid, and its canonical
+// form round-trips (a hint never makes a request fail).
+func FuzzApplyHints(f *testing.F) {
+	f.Add("/_/thumb/k.jpg", 4.0, 9000, 0)
+	f.Add("/_/hero/k.jpg", 2.6, 0, 3000)
+	f.Add("/_/w=2560,f=webp/k", 4.0, 0, 0)
+	f.Add("/_/h=8192/k", 3.0, 100000, 5)
+	p := newParser(f, allowUnsigned)
+	f.Fuzz(func(t *testing.T, path string, dpr float64, width, vw int) {
+		req, err := p.Parse(path)
+		if err != nil {
+			return
+		}
+		// As the server reads them: positive, finite, at most 100000.
+		clamp := func(v float64) float64 {
+			if !(v > 0 && v <= 100_000) {
+				return 0
+			}
+			return v
+		}
+		h := Hints{DPR: clamp(dpr), Width: int(clamp(float64(width))), ViewportWidth: int(clamp(float64(vw)))}
+		got, _ := p.ApplyHints(req, h, DefaultLadder)
+		o, lim := got.Options, p.cfg.MaxDimension
+		if o.TargetWidth() > lim || o.TargetHeight() > lim || o.DPR < 1 || o.DPR > p.cfg.MaxDPR || o.DPR != math.Round(o.DPR/DPRStep)*DPRStep {
+			t.Fatalf("ApplyHints(%q, %+v) = %dx%d at dpr %v: off the grid or over the limits", path, h, o.Width, o.Height, o.DPR)
+		}
+		_, _, escKey, _ := splitPath(path)
+		checkRoundTrip(t, p, got, escKey)
+	})
 }

@@ -60,9 +60,13 @@ var options = []*option{
 		o.Gravity, err = parseGravity(v)
 		return err
 	}},
-	{"dpr", "", fDPR, func(p *Parser, o *spec.Options, v string) (err error) {
-		o.DPR, err = parseDecimal("dpr", v, 1, p.cfg.MaxDPR)
-		return err
+	{"dpr", "", fDPR, func(p *Parser, o *spec.Options, v string) error {
+		d, err := parseDecimal("dpr", v, 1, p.cfg.MaxDPR)
+		if err != nil {
+			return err
+		}
+		o.DPR = p.roundDPR(d) // at parse time, so presets, URLs and hints share one grid
+		return nil
 	}},
 	{"quality", "q", fQuality, func(_ *Parser, o *spec.Options, v string) (err error) {
 		o.Quality, err = parseInt("quality", v, 1, 100)

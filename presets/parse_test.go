@@ -2,6 +2,7 @@ package presets
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/pixmill/pixmill/internal/fault"
@@ -310,5 +311,64 @@ func TestParsePathShape(t *testing.T) {
 	for _, path := range []string{"", "/", "_/w=1/k.jpg", "/_", "/_/", "/_/w=1", "/thumb"} {
 		_, err := p.Parse(path)
 		wantErr(t, err, fault.BadRequest, "path must be /{signature}/{transform}/{source-key}")
+	}
+}
+
+// TestDPRGrid: dpr is rounded to the nearest DPRStep at parse time, signed
+// or not, so distinct decimals for the same device pixels share one
+// canonical form; the signature still covers the path exactly as sent.
+func TestDPRGrid(t *testing.T) {
+	tests := []struct {
+		maxDPR    float64
+		transform string
+		want      float64
+	}{
+		{4, "dpr=1", 1},
+		{4, "dpr=1.00001", 1},
+		{4, "dpr=1.2499", 1},
+		{4, "dpr=1.25", 1.5}, // halves round away from zero: a 1.25 screen gets the sharper step
+		{4, "dpr=1.3", 1.5},
+		{4, "dpr=1.7499", 1.5},
+		{4, "dpr=2.625", 2.5},
+		{4, "dpr=3.9", 4},
+		{4, "thumb,dpr=3.99999", 4},
+		{4, "avatar", 2},        // a preset's own dpr is on the grid too
+		{2.75, "dpr=2.75", 2.5}, // off-grid max_dpr: the largest step within it
+		{2.75, "dpr=2.6", 2.5},
+		{1.2, "dpr=1.2", 1},
+	}
+	for _, tt := range tests {
+		p := newParser(t, allowUnsigned, func(c *Config) {
+			c.MaxDPR = tt.maxDPR
+			if tt.maxDPR < 2 {
+				delete(c.Presets, "avatar") // its dpr=2 is over this max_dpr
+			}
+		})
+		req, err := p.Parse("/_/" + tt.transform + "/k.jpg")
+		if err != nil {
+			t.Errorf("max_dpr %v, %q: %v", tt.maxDPR, tt.transform, err)
+			continue
+		}
+		if req.Options.DPR != tt.want {
+			t.Errorf("max_dpr %v, %q: dpr %v, want %v", tt.maxDPR, tt.transform, req.Options.DPR, tt.want)
+		}
+	}
+
+	// Signed with an off-grid dpr: verifies over the path as sent, and is
+	// cached under the rounded canonical form.
+	p := newParser(t)
+	signed, err := p.Sign("/w=400,dpr=1.3/k.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(signed, "dpr=1.3/") {
+		t.Fatalf("Sign rewrote the path: %s", signed)
+	}
+	req, err := p.Parse(signed)
+	if err != nil || !req.Signed {
+		t.Fatalf("Parse(%s) = %+v, %v", signed, req, err)
+	}
+	if got := req.Canonical(); got != "dpr=1.5,width=400" {
+		t.Errorf("canonical %q, want dpr=1.5,width=400", got)
 	}
 }

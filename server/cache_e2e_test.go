@@ -300,9 +300,10 @@ func TestClientHints(t *testing.T) {
 	}{
 		{"dpr hint doubles an explicit width", s.sign(t, "/w=100,f=png/grace_hopper.jpg"), []string{"Sec-CH-DPR", "2"}, 200, "Sec-CH-DPR"},
 		{"explicit dpr ignores the hint", s.sign(t, "/w=100,dpr=1,f=png/grace_hopper.jpg"), []string{"Sec-CH-DPR", "2"}, 100, ""},
-		{"width hint snaps up to the global ladder", s.sign(t, "/f=png/grace_hopper.jpg"), []string{"Sec-CH-Width", "250"}, 300, "Sec-CH-Width"},
-		{"public preset: width hint snaps to its ladder", "/_/thumb/grace_hopper.jpg", []string{"Sec-CH-Width", "150"}, 200, "Accept, Sec-CH-Width"},
-		{"both hints", s.sign(t, "/f=png/group.jpg"), []string{"Sec-CH-DPR", "2", "Sec-CH-Width", "500"}, 600, "Sec-CH-DPR, Sec-CH-Width"},
+		{"width hint snaps up to the global ladder", s.sign(t, "/f=png/grace_hopper.jpg"), []string{"Sec-CH-Width", "250"}, 300, "Sec-CH-DPR, Sec-CH-Width, Sec-CH-Viewport-Width"},
+		{"public preset: width hint snaps to its ladder", "/_/thumb/grace_hopper.jpg", []string{"Sec-CH-Width", "150"}, 200, "Accept, Sec-CH-DPR, Sec-CH-Width, Sec-CH-Viewport-Width"},
+		{"both hints", s.sign(t, "/f=png/group.jpg"), []string{"Sec-CH-DPR", "2", "Sec-CH-Width", "500"}, 600, "Sec-CH-DPR, Sec-CH-Width, Sec-CH-Viewport-Width"},
+		{"no hints sent: Vary names those that could change it", s.sign(t, "/w=100,f=png/grace_hopper.jpg"), nil, 100, "Sec-CH-DPR"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -352,5 +353,61 @@ func TestCoalescedFailure(t *testing.T) {
 	}
 	if got := s.metricValue(t, "pixmill_renders_total"); got != renders {
 		t.Errorf("the retry of a 422 rendered again (renders %v -> %v)", renders, got)
+	}
+}
+
+// TestPurgePlusInKey: a "+" in the purge query is a plus, as it is in the
+// image path (issue 9, class 10: ?key=a+b.jpg purged "a b.jpg" and answered
+// with its tag). %2B means the same; a space is %20.
+func TestPurgePlusInKey(t *testing.T) {
+	dir := copySamples(t)
+	img, err := os.ReadFile(filepath.Join(dir, "grace_hopper.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a+b.jpg", "a b.jpg"} {
+		if err := os.WriteFile(filepath.Join(dir, name), img, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		query, key, path, other string
+	}{
+		{"?key=a+b.jpg", "a+b.jpg", "/w=100,f=webp/a+b.jpg", "/w=100,f=webp/a%20b.jpg"},
+		{"?key=a%2Bb.jpg", "a+b.jpg", "/w=100,f=webp/a+b.jpg", "/w=100,f=webp/a%20b.jpg"},
+		{"?x=1&key=a%20b.jpg", "a b.jpg", "/w=100,f=webp/a%20b.jpg", "/w=100,f=webp/a+b.jpg"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			s := cacheServer(t, dir, "")
+			path, other := s.sign(t, tt.path), s.sign(t, tt.other)
+			first, _ := s.get(t, path)
+			s.get(t, other)
+			req, _ := http.NewRequest(http.MethodPost, s.URL+"/admin/purge"+tt.query, nil)
+			req.Header.Set("Authorization", "Bearer "+adminToken)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out struct {
+				Key    string `json:"key"`
+				Purged int    `json:"purged"`
+				Tag    string `json:"tag"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&out)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || err != nil {
+				t.Fatalf("purge: %d, %v", resp.StatusCode, err)
+			}
+			if out.Key != tt.key || out.Purged != 1 || !strings.HasPrefix(first.Header.Get("Surrogate-Key"), out.Tag+" ") {
+				t.Errorf("purge answered %+v; want key %q, 1 purged, the tag of Surrogate-Key %q", out, tt.key, first.Header.Get("Surrogate-Key"))
+			}
+			if again, _ := s.get(t, path); again.Header.Get("X-Cache") != "MISS" {
+				t.Errorf("purged key: X-Cache %q, want MISS", again.Header.Get("X-Cache"))
+			}
+			if again, _ := s.get(t, other); again.Header.Get("X-Cache") != "HIT" {
+				t.Errorf("the other key: X-Cache %q, want HIT", again.Header.Get("X-Cache"))
+			}
+		})
 	}
 }

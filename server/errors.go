@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -40,7 +41,7 @@ func (s *Server) writeError(w http.ResponseWriter, err error) int {
 	}
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", s.errorCacheControl(status))
+	h.Set("Cache-Control", s.errorCacheControl(status, err))
 	if status == http.StatusServiceUnavailable {
 		h.Set("Retry-After", strconv.Itoa(s.cfg.RetryAfterSeconds))
 	}
@@ -51,10 +52,27 @@ func (s *Server) writeError(w http.ResponseWriter, err error) int {
 	return status
 }
 
-func (s *Server) errorCacheControl(status int) string {
+// headerError is an error answered for a variant that request headers
+// chose (Accept for f=auto, client hints): another client's headers could
+// get another answer for the same URL, so it is never cached.
+type headerError struct{ error }
+
+func (e headerError) Unwrap() error { return e.error }
+
+// byHeaders marks err as caused by request headers when the variant
+// depended on any (vary is not empty).
+func byHeaders(err error, vary varyList) error {
+	if len(vary) == 0 {
+		return err
+	}
+	return headerError{err}
+}
+
+func (s *Server) errorCacheControl(status int, err error) string {
 	ttl := int(s.cfg.ErrorTTL.Seconds())
-	// Overload, timeouts and our own failures say nothing about the URL.
-	if status >= 500 || status == 499 || ttl <= 0 {
+	// Overload, timeouts and our own failures say nothing about the URL;
+	// an answer chosen by headers says nothing about the URL alone.
+	if status >= 500 || status == 499 || ttl <= 0 || errors.As(err, new(headerError)) {
 		return "no-store"
 	}
 	return "public, max-age=" + strconv.Itoa(ttl)

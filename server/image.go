@@ -70,9 +70,7 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 	}
 	if s.cfg.ClientHints {
 		w.Header().Set("Accept-CH", "Sec-CH-DPR, Sec-CH-Width, Sec-CH-Viewport-Width")
-		if req, err = s.applyHints(r, req, &vary); err != nil {
-			return s.fail(w, r, err), "none"
-		}
+		req = s.applyHints(r, req, &vary)
 	}
 	accept := r.Header.Get("Accept")
 	attrs, fetchedAttrs, err := s.attributes(dl, req.Key)
@@ -90,7 +88,7 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 	t.fetch = fetchedAttrs
 	key := req.Key + "\x00" + etag
 	if err, ok := s.undecodable.Get(key); ok {
-		return s.fail(w, r, err), "none"
+		return s.fail(w, r, byHeaders(err, vary)), "none"
 	}
 	entry, ok := s.results.Lookup(key)
 	outcome := cache.Hit
@@ -103,7 +101,7 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 			if fault.KindOf(err) == fault.Undecodable {
 				s.undecodable.Add(key, err)
 			}
-			return s.fail(w, r, err), "none"
+			return s.fail(w, r, byHeaders(err, vary)), "none"
 		}
 	}
 	if outcome != cache.Miss {
@@ -235,24 +233,26 @@ func renderFailure(err error) error {
 }
 
 // applyHints fills dpr and width from client hints (see presets.ApplyHints)
-// and records the hints that were used for Vary.
-func (s *Server) applyHints(r *http.Request, req presets.Request, vary *varyList) (presets.Request, error) {
+// and adds to Vary every hint that can change this URL's answer, whether
+// or not this request sent it: a cache keyed without a hint it should have
+// varied on would serve one client's variant to all.
+func (s *Server) applyHints(r *http.Request, req presets.Request, vary *varyList) presets.Request {
 	h := presets.Hints{
 		DPR:           headerFloat(r, "Sec-CH-DPR"),
 		Width:         int(headerFloat(r, "Sec-CH-Width")),
 		ViewportWidth: int(headerFloat(r, "Sec-CH-Viewport-Width")),
 	}
-	out, used, err := s.parser.ApplyHints(req, h, s.cfg.HintLadder)
-	if used.DPR {
+	out, hv := s.parser.ApplyHints(req, h, s.cfg.HintLadder)
+	if hv.DPR {
 		vary.add("Sec-CH-DPR")
 	}
-	if used.Width {
+	if hv.Width {
 		vary.add("Sec-CH-Width")
 	}
-	if used.ViewportWidth {
+	if hv.ViewportWidth {
 		vary.add("Sec-CH-Viewport-Width")
 	}
-	return out, err
+	return out
 }
 
 // headerFloat reads a positive, finite number from a header; 0 otherwise.
@@ -271,8 +271,16 @@ func (v *varyList) add(name string) { *v = append(*v, name) }
 
 func (v varyList) String() string { return strings.Join(v, ", ") }
 
+// ErrShuttingDown is the cause with which the process cancels requests
+// still running when its shutdown grace period ends: they are answered 503
+// (retry elsewhere) instead of being dropped.
+var ErrShuttingDown = errors.New("server shutting down")
+
 // fail logs err with its cause and answers with its status.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) int {
+	if errors.Is(context.Cause(r.Context()), ErrShuttingDown) {
+		err = fault.Wrap(fault.Overloaded, err, "server shutting down; retry")
+	}
 	status := s.writeError(w, err)
 	setLogField(w, slog.String("err", err.Error()))
 	return status

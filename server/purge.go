@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/pixmill/pixmill/internal/fault"
@@ -14,7 +15,8 @@ import (
 // purge is POST /admin/purge: drop every cached variant of one source key
 // from every tier (results and attributes) and answer with the purge tag to
 // send to the CDN. The key comes as ?key=... or a JSON body {"key": "..."}.
-// It needs "Authorization: Bearer <admin token>"; with no token configured
+// The query's key is decoded as the image path's key is, so "+" is a plus
+// (a space is %20). It needs "Authorization: Bearer <admin token>"; with no token configured
 // the endpoint does not exist.
 func (s *Server) purge(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.AdminToken == "" {
@@ -27,7 +29,11 @@ func (s *Server) purge(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fault.New(fault.Forbidden, "admin token missing or wrong"))
 		return
 	}
-	key := r.URL.Query().Get("key")
+	key, err := queryKey(r.URL.RawQuery)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if key == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		var body struct {
 			Key string `json:"key"`
@@ -48,4 +54,23 @@ func (s *Server) purge(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(map[string]any{"key": key, "purged": n, "tag": purgeTag(key)})
+}
+
+// queryKey is the first key= parameter of a raw query, percent-decoded the
+// way a source key in an image path is: "+" stays "+". Form decoding
+// (URL.Query) reads "a+b.jpg" as "a b.jpg", which purged another key and
+// answered with that key's tag.
+func queryKey(rawQuery string) (string, error) {
+	for rest := rawQuery; rest != ""; {
+		var kv string
+		kv, rest, _ = strings.Cut(rest, "&")
+		if name, val, _ := strings.Cut(kv, "="); name == "key" {
+			key, err := url.PathUnescape(val)
+			if err != nil {
+				return "", fault.New(fault.BadRequest, "key: invalid percent-encoding")
+			}
+			return key, nil
+		}
+	}
+	return "", nil
 }

@@ -23,7 +23,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/pixmill/pixmill/internal/app"
 	"github.com/pixmill/pixmill/internal/config"
@@ -155,7 +154,7 @@ func serve(cfg config.Config, stderr io.Writer) error {
 	log.Info("pixmill serving", "listen", public.Addr().String(), "metrics", addr(metrics),
 		"source", redactURL(cfg.Source.URL), "libvips", vipsVersion(), "version", version)
 	printExamples(stderr, a, public.Addr())
-	err = a.Serve(ctx, public, metrics, 25*time.Second)
+	err = a.Serve(ctx, public, metrics, cfg.ShutdownGrace.D())
 	log.Info("pixmill stopped")
 	return err
 }

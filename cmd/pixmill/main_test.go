@@ -2,13 +2,16 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -86,10 +89,7 @@ presets:
 func TestServeGracefulShutdown(t *testing.T) {
 	testcorpus.Path(t, "photos/kleiber_bird_20mp.jpg")
 	corpus := testcorpus.Dir(t)
-	bin := filepath.Join(t.TempDir(), "pixmill")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	addr := freeAddr(t)
 	cfg := writeConfig(t, `
 listen: "`+addr+`"
@@ -152,6 +152,121 @@ signing: { keys: ["`+key+`"] }
 	}
 }
 
+// TestServeShutdownAnswersLongRenders: a render longer than the shutdown
+// grace period (here one waiting on a vision sidecar that never answers) is
+// canceled when the grace period ends and answered 503 with Retry-After,
+// and the process exits 0 (issue 9, class 9: it was dropped without an
+// answer and the process exited 1, "context deadline exceeded").
+func TestServeShutdownAnswersLongRenders(t *testing.T) {
+	bin := buildBinary(t)
+	asked, end := make(chan struct{}, 1), make(chan struct{})
+	sidecar := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case asked <- struct{}{}:
+		default:
+		}
+		select { // never answers; the render waits for it
+		case <-r.Context().Done():
+		case <-end:
+		}
+	}))
+	t.Cleanup(func() { close(end); sidecar.Close() })
+	samples, err := filepath.Abs(filepath.Join("..", "..", "samples"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	cfg := writeConfig(t, `
+listen: "`+addr+`"
+metrics_listen: ""
+shutdown_grace: 1500ms
+source: { url: "file://`+samples+`" }
+signing: { keys: ["`+key+`"] }
+limits: { request_timeout: 120s }
+vision: { url: "`+sidecar.URL+`", timeout: 120s }
+`)
+	cmd := exec.Command(bin, "serve", "--config", cfg)
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	base := "http://" + addr
+	waitHealthy(t, base)
+
+	path := "/w=100,h=100,fit=cover,g=face,f=jpeg/grace_hopper.jpg"
+	path = "/" + presets.Signature([]byte(key), path, 16) + path
+	type result struct {
+		status     int
+		retryAfter string
+		err        error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		_, err = io.ReadAll(resp.Body)
+		done <- result{resp.StatusCode, resp.Header.Get("Retry-After"), err}
+	}()
+	select {
+	case <-asked:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the render never asked the sidecar\nlogs:\n%s", logs.String())
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case r := <-done:
+		if r.err != nil || r.status != http.StatusServiceUnavailable || r.retryAfter == "" {
+			t.Errorf("in-flight request: status %d, Retry-After %q, err %v\nlogs:\n%s", r.status, r.retryAfter, r.err, logs.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no answer within 20s of SIGTERM")
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit: %v\nlogs:\n%s", err, logs.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not exit within 20s of SIGTERM")
+	}
+}
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// buildBinary builds cmd/pixmill once per test run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "pixmill-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "pixmill")
+		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
+}
+
 func freeAddr(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -173,4 +288,12 @@ func waitHealthy(t *testing.T, base string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal("server did not become healthy in 20s")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBin != "" {
+		_ = os.RemoveAll(filepath.Dir(builtBin))
+	}
+	os.Exit(code)
 }

@@ -5,11 +5,14 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
+
+	"golang.org/x/net/netutil"
 
 	"github.com/pixmill/pixmill/cache"
 	"github.com/pixmill/pixmill/internal/config"
@@ -130,16 +133,41 @@ func TransformConfig(cfg config.Config) transform.Config {
 // Close releases the source bucket.
 func (a *App) Close() error { return a.Store.Close() }
 
+// MaxHeaderBytes bounds a request's header block on the public listener
+// (Go answers 431 past it). Go's default, 1 MiB, let a few hundred slow
+// connections hold half a gigabyte for the header timeout; 32 KiB is four
+// times what browsers send with large cookies, and more than CDNs allow.
+const MaxHeaderBytes = 32 << 10
+
 // Serve runs the public and metrics listeners until ctx ends, then shuts
-// down gracefully: listeners close at once, in-flight requests get up to
-// grace to finish.
+// down within grace: the listeners close at once, idle connections are
+// closed, and requests in flight have until shortly before grace ends to
+// finish. Those still running then (a render longer than the grace period)
+// are canceled and answered 503 with Retry-After, so that every client gets
+// an answer and the process exits 0 before an orchestrator's kill (for
+// Kubernetes, keep grace under terminationGracePeriodSeconds). The public
+// listener serves at most limits.max_connections connections at once; more
+// wait in the kernel's accept queue until one closes.
 func (a *App) Serve(ctx context.Context, public, metrics net.Listener, grace time.Duration) error {
-	pub := &http.Server{Handler: a.Server.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	if n := a.Config.Limits.MaxConnections; n > 0 {
+		public = netutil.LimitListener(public, n)
+	}
+	// Request contexts descend from base, so canceling it with
+	// server.ErrShuttingDown turns what is still running into 503s.
+	base, cancelRequests := context.WithCancelCause(context.Background())
+	defer cancelRequests(nil)
+	pub := &http.Server{
+		Handler:           a.Server.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		BaseContext:       func(net.Listener) context.Context { return base },
+	}
 	errc := make(chan error, 2)
 	go func() { errc <- pub.Serve(public) }()
 	var met *http.Server
 	if metrics != nil {
-		met = &http.Server{Handler: a.Server.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		met = &http.Server{Handler: a.Server.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: MaxHeaderBytes}
 		go func() { errc <- met.Serve(metrics) }()
 	}
 	select {
@@ -147,11 +175,25 @@ func (a *App) Serve(ctx context.Context, public, metrics net.Listener, grace tim
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	if met != nil {
+		defer met.Close()
+	}
+
+	// The last part of grace is kept for writing the 503s: handlers leave
+	// at once when canceled (they wait on contexts, not on libvips).
+	answer := min(grace/5, 5*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), grace-answer)
 	defer cancel()
 	err := pub.Shutdown(sctx)
-	if met != nil {
-		_ = met.Shutdown(sctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		return err
 	}
-	return err
+	cancelRequests(server.ErrShuttingDown)
+	actx, cancel2 := context.WithTimeout(context.Background(), answer)
+	defer cancel2()
+	if err := pub.Shutdown(actx); err != nil {
+		_ = pub.Close()
+		return fmt.Errorf("shutdown: requests still running %v after SIGTERM: %w", grace, err)
+	}
+	return nil
 }

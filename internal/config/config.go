@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"time"
@@ -37,6 +38,7 @@ type Config struct {
 	Admin         Admin                     `yaml:"admin"`
 	Vision        Vision                    `yaml:"vision"`
 	Log           Log                       `yaml:"log"`
+	ShutdownGrace Duration                  `yaml:"shutdown_grace"`
 }
 
 type ClientHints struct {
@@ -69,6 +71,7 @@ type Limits struct {
 	Queue              int      `yaml:"queue"`
 	QueueTimeout       Duration `yaml:"queue_timeout"`
 	RequestTimeout     Duration `yaml:"request_timeout"`
+	MaxConnections     int      `yaml:"max_connections"`
 }
 
 type Cache struct {
@@ -129,7 +132,7 @@ type Log struct {
 func Default() Config {
 	var c Config
 	c.Listen = ":8080"
-	c.MetricsListen = ":9090"
+	c.MetricsListen = "127.0.0.1:9090" // loopback: metrics are not for the public network
 	c.Source = Source{URL: "file://samples", Timeout: Duration(10 * time.Second)}
 	c.Signing = Signing{Size: presets.DefaultSignatureSize}
 	c.Presets = map[string]presets.Preset{
@@ -146,6 +149,7 @@ func Default() Config {
 		Queue:              64,
 		QueueTimeout:       Duration(5 * time.Second),
 		RequestTimeout:     Duration(30 * time.Second),
+		MaxConnections:     1024,
 	}
 	c.Cache = Cache{MaxBytes: 512 << 20, MaxItemBytes: 8 << 20, SourceTTL: Duration(60 * time.Second)}
 	c.Formats.Inputs = []string{"jpeg", "png", "webp", "gif", "avif", "heif", "tiff", "jp2k", "jxl"}
@@ -167,6 +171,7 @@ func Default() Config {
 		BreakerCooldown: Duration(10 * time.Second), CacheSize: 10_000, Grid: 16}
 	c.ClientHints.Widths = []int{160, 320, 480, 640, 800, 960, 1280, 1600, 1920, 2560}
 	c.Log.Level = "info"
+	c.ShutdownGrace = Duration(25 * time.Second) // under Kubernetes' default 30 s termination grace
 	return c
 }
 
@@ -230,6 +235,7 @@ func (c *Config) Validate() error {
 		{c.Limits.Queue < 0, "limits.queue must not be negative"},
 		{c.Limits.QueueTimeout <= 0, "limits.queue_timeout must be positive"},
 		{c.Limits.RequestTimeout <= 0, "limits.request_timeout must be positive"},
+		{c.Limits.MaxConnections < 0, "limits.max_connections must not be negative (0 means unlimited)"},
 		{c.Cache.MaxBytes < 0, "cache.max_bytes must not be negative"},
 		{c.Cache.MaxItemBytes < 0, "cache.max_item_bytes must not be negative"},
 		{c.Cache.SourceTTL < 0, "cache.source_ttl must not be negative"},
@@ -237,6 +243,7 @@ func (c *Config) Validate() error {
 		{c.Headers.ErrorTTL < 0, "headers.error_ttl must not be negative"},
 		{c.Headers.DegradedTTL < 0, "headers.degraded_ttl must not be negative"},
 		{c.Vision.Timeout <= 0, "vision.timeout must be positive"},
+		{c.ShutdownGrace <= 0, "shutdown_grace must be positive"},
 		{c.Vision.BreakerFailures < 1, "vision.breaker_failures must be at least 1"},
 		{c.Vision.Grid < 0 || c.Vision.Grid > 64, "vision.grid must be in 0..64"},
 	}
@@ -244,6 +251,20 @@ func (c *Config) Validate() error {
 		if ch.bad {
 			return errors.New(ch.msg)
 		}
+	}
+	if err := negativeDuration(reflect.ValueOf(*c), ""); err != nil {
+		return err
+	}
+	for _, h := range []struct{ key, name string }{
+		{"headers.surrogate_key_header", c.Headers.SurrogateKeyHeader},
+		{"headers.cache_tag_header", c.Headers.CacheTagHeader},
+	} {
+		if err := checkHeaderName(h.key, h.name); err != nil {
+			return err
+		}
+	}
+	if err := checkVisionURL(c.Vision.URL); err != nil {
+		return err
 	}
 	for i, k := range c.Signing.Keys {
 		if len(k) < 16 {

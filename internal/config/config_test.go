@@ -35,7 +35,9 @@ presets:
 		got, want any
 	}{
 		{"listen", c.Listen, "127.0.0.1:9000"},
-		{"metrics_listen default", c.MetricsListen, ":9090"},
+		{"metrics_listen default: loopback only", c.MetricsListen, "127.0.0.1:9090"},
+		{"limits.max_connections default", c.Limits.MaxConnections, 1024},
+		{"shutdown_grace default", c.ShutdownGrace.D(), 25 * time.Second},
 		{"signing.size", c.Signing.Size, 12},
 		{"limits.max_source_bytes", c.Limits.MaxSourceBytes, int64(1000)},
 		{"limits.queue_timeout", c.Limits.QueueTimeout.D(), 2 * time.Second},
@@ -80,8 +82,25 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"bad duration", "limits: { queue_timeout: soon }", "", "duration"},
 		{"short key", `signing: { keys: ["short"] }`, "", "signing.keys[0]"},
 		{"negative queue", "limits: { queue: -1 }", "", "limits.queue"},
+		{"negative max_connections", "limits: { max_connections: -1 }", "", "limits.max_connections"},
 		{"bad log level", "log: { level: loud }", "", "log.level"},
+		{"zero shutdown_grace", "shutdown_grace: 0s", "", "shutdown_grace"},
 		{"bad env int", "", "PIXMILL_LIMITS_MAX_FRAMES=many", "PIXMILL_LIMITS_MAX_FRAMES"},
+		// issue 9, class 10: values that were accepted, then misbehaved
+		{"negative max_age", "headers: { max_age: -1h }", "", "headers.max_age must not be negative"},
+		{"negative s_maxage", "headers: { s_maxage: -1s }", "", "headers.s_maxage must not be negative"},
+		{"negative stale_while_revalidate", "headers: { stale_while_revalidate: -5m }", "", "headers.stale_while_revalidate"},
+		{"negative stale_if_error", "headers: { stale_if_error: -1s }", "", "headers.stale_if_error"},
+		{"negative breaker_cooldown", "vision: { breaker_cooldown: -1s }", "", "vision.breaker_cooldown"},
+		{"negative duration from env", "", "PIXMILL_HEADERS_MAX_AGE=-1h", "headers.max_age"},
+		{"header name with CRLF", "headers: { surrogate_key_header: \"X-Key\\r\\nSet-Cookie: a=b\" }", "", "headers.surrogate_key_header"},
+		{"header name with a space", "headers: { cache_tag_header: \"Cache Tag\" }", "", "headers.cache_tag_header"},
+		{"header name with a colon", "headers: { cache_tag_header: \"Cache-Tag:\" }", "", "headers.cache_tag_header"},
+		{"header name with a tab", "", "PIXMILL_HEADERS_CACHE_TAG_HEADER=Cache\tTag", "headers.cache_tag_header"},
+		{"vision.url ftp", "vision: { url: \"ftp://x\" }", "", "vision.url"},
+		{"vision.url without a scheme", "vision: { url: \"127.0.0.1:8091\" }", "", "vision.url"},
+		{"vision.url without a host", "vision: { url: \"http://\" }", "", "vision.url"},
+		{"vision.url unix without a path", "vision: { url: \"unix:\" }", "", "vision.url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -94,6 +113,22 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 				t.Fatalf("err = %v, want one naming %q", err, tt.wantInErr)
 			}
 		})
+	}
+}
+
+// TestGoodValuesStillLoad: the new checks refuse only what they should.
+func TestGoodValuesStillLoad(t *testing.T) {
+	for _, body := range []string{
+		"headers: { max_age: 0s, s_maxage: 0s, surrogate_key_header: \"\", cache_tag_header: \"Edge-Cache-Tag\" }",
+		"headers: { surrogate_key_header: \"X-Surrogate_Key.v2\" }",
+		"vision: { url: \"http://127.0.0.1:8091\" }",
+		"vision: { url: \"https://vision.internal\" }",
+		"vision: { url: \"unix:/run/pixmill-vision.sock\" }",
+		"metrics_listen: \":9090\"",
+	} {
+		if _, err := Load(writeConfig(t, body)); err != nil {
+			t.Errorf("%s: %v", body, err)
+		}
 	}
 }
 
