@@ -35,12 +35,50 @@ type Config struct {
 	MaxDPR        float64 // default 4
 }
 
-// Defaults, in one place.
+// The parser's defaults; DefaultConfig gathers them.
 const (
 	DefaultSignatureSize = 16
-	DefaultMaxDimension  = 8192
 	DefaultMaxDPR        = 4
 )
+
+// DefaultConfig is the parser's built-in configuration: no keys, no
+// presets, 16-byte signatures, boxes up to spec.DefaultMaxDimension device
+// px, dpr up to 4.
+func DefaultConfig() Config {
+	return Config{SignatureSize: DefaultSignatureSize, MaxDimension: spec.DefaultMaxDimension, MaxDPR: DefaultMaxDPR}
+}
+
+// withDefaults fills the zero values that DefaultConfig sets.
+func (cfg Config) withDefaults() Config {
+	d := DefaultConfig()
+	if cfg.SignatureSize == 0 {
+		cfg.SignatureSize = d.SignatureSize
+	}
+	if cfg.MaxDimension == 0 {
+		cfg.MaxDimension = d.MaxDimension
+	}
+	if cfg.MaxDPR == 0 {
+		cfg.MaxDPR = d.MaxDPR
+	}
+	return cfg
+}
+
+// check names the configuration key of the first bad value.
+func (cfg Config) check() error {
+	switch {
+	case cfg.SignatureSize < 8 || cfg.SignatureSize > 32:
+		return fmt.Errorf("signing.size: %d is out of range 8..32", cfg.SignatureSize)
+	case cfg.MaxDimension < 1:
+		return fmt.Errorf("limits.max_output_dimension: %d must be positive", cfg.MaxDimension)
+	case !(cfg.MaxDPR >= 1) || math.IsInf(cfg.MaxDPR, 0):
+		return fmt.Errorf("limits.max_dpr: %v must be at least 1", cfg.MaxDPR)
+	}
+	return nil
+}
+
+// CheckConfig reports what New would refuse in cfg (keys aside), naming
+// the configuration key, so that a bad file fails when it is loaded.
+func CheckConfig(cfg Config) error { return cfg.withDefaults().check() }
 
 // Parser parses and signs URLs for one Config. It is immutable after New and
 // safe for concurrent use.
@@ -62,23 +100,9 @@ type presetDef struct {
 // with no keys is valid: only public presets (or everything, with
 // AllowUnsigned) can be served then.
 func New(cfg Config) (*Parser, error) {
-	if cfg.SignatureSize == 0 {
-		cfg.SignatureSize = DefaultSignatureSize
-	}
-	if cfg.SignatureSize < 8 || cfg.SignatureSize > 32 {
-		return nil, fmt.Errorf("presets: SignatureSize (signing.size): %d is out of range 8..32", cfg.SignatureSize)
-	}
-	if cfg.MaxDimension == 0 {
-		cfg.MaxDimension = DefaultMaxDimension
-	}
-	if cfg.MaxDimension < 1 {
-		return nil, fmt.Errorf("presets: MaxDimension (limits.max_output_dimension): %d must be positive", cfg.MaxDimension)
-	}
-	if cfg.MaxDPR == 0 {
-		cfg.MaxDPR = DefaultMaxDPR
-	}
-	if !(cfg.MaxDPR >= 1) || math.IsInf(cfg.MaxDPR, 0) {
-		return nil, fmt.Errorf("presets: MaxDPR (limits.max_dpr): %v must be at least 1", cfg.MaxDPR)
+	cfg = cfg.withDefaults()
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 
 	p := &Parser{presets: make(map[string]*presetDef, len(cfg.Presets))}

@@ -61,15 +61,11 @@ func handlerServer(t *testing.T, r server.Renderer) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(server.Config{
-		Headers:        server.HeaderConfig{MaxAge: time.Hour, SMaxAge: 24 * time.Hour, DegradedTTL: time.Minute},
-		ErrorTTL:       10 * time.Second,
-		Concurrency:    2,
-		Queue:          8,
-		RequestTimeout: 5 * time.Second,
-		Cache:          cache.Config{MaxBytes: 1 << 20},
-		SourceTTL:      time.Minute,
-	}, parser, src, r, server.NewMetrics(), slog.New(slog.DiscardHandler))
+	cfg := server.DefaultConfig()
+	cfg.Headers = server.HeaderConfig{MaxAge: time.Hour, SMaxAge: 24 * time.Hour, DegradedTTL: time.Minute}
+	cfg.Concurrency, cfg.Queue, cfg.RequestTimeout = 2, 8, 5*time.Second
+	cfg.Cache = cache.Config{MaxBytes: 1 << 20}
+	srv := server.New(cfg, parser, src, r, server.NewMetrics(), slog.New(slog.DiscardHandler))
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	return hs.URL

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -74,26 +75,38 @@ type Server struct {
 	undecodable *cache.TTL[error]
 }
 
-// New wires a Server. metrics may be shared with a metrics listener.
+// DefaultConfig is the server's built-in configuration: a day for browsers
+// and a year for edges (with a day of stale-while-revalidate and a week of
+// stale-if-error), errors for 10 s, degraded crops for 60 s; one render per
+// core with 64 waiting at most 5 s, 30 s per request; a 512 MiB L1 of items
+// up to 8 MiB, source attributes trusted for a minute.
+func DefaultConfig() Config {
+	return Config{
+		Headers: HeaderConfig{
+			MaxAge:               24 * time.Hour,
+			SMaxAge:              365 * 24 * time.Hour,
+			StaleWhileRevalidate: 24 * time.Hour,
+			StaleIfError:         7 * 24 * time.Hour,
+			SurrogateKeyHeader:   "Surrogate-Key",
+			CacheTagHeader:       "Cache-Tag",
+			DegradedTTL:          60 * time.Second,
+		},
+		ErrorTTL:          10 * time.Second,
+		Concurrency:       runtime.NumCPU(),
+		Queue:             64,
+		QueueTimeout:      5 * time.Second,
+		RequestTimeout:    30 * time.Second,
+		RetryAfterSeconds: 1,
+		Cache:             cache.Config{MaxBytes: 512 << 20, MaxItemBytes: 8 << 20},
+		SourceTTL:         60 * time.Second,
+		HintLadder:        presets.DefaultLadder,
+	}
+}
+
+// New wires a Server from a complete cfg (DefaultConfig with changes: no
+// zero value is filled in here). metrics may be shared with a metrics
+// listener.
 func New(cfg Config, parser *presets.Parser, src Source, renderer Renderer, metrics *Metrics, log *slog.Logger) *Server {
-	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 1
-	}
-	if cfg.QueueTimeout <= 0 {
-		cfg.QueueTimeout = 5 * time.Second
-	}
-	if cfg.RequestTimeout <= 0 {
-		cfg.RequestTimeout = 30 * time.Second
-	}
-	if cfg.RetryAfterSeconds <= 0 {
-		cfg.RetryAfterSeconds = 1
-	}
-	if log == nil {
-		log = slog.Default()
-	}
-	if len(cfg.HintLadder) == 0 {
-		cfg.HintLadder = presets.DefaultLadder
-	}
 	l1 := metrics.cacheRequests.MustCurryWith(prometheus.Labels{"tier": "l1"})
 	results := cache.New(cfg.Cache, cache.Observer{
 		Lookup: func(result string) { l1.WithLabelValues(result).Inc() },

@@ -31,6 +31,12 @@ import (
 // DefaultTimeout bounds one storage call when Config.Timeout is zero.
 const DefaultTimeout = 10 * time.Second
 
+// DefaultConfig is the built-in configuration without a URL: originals up
+// to 50 MiB, 10 s per storage call.
+func DefaultConfig() Config {
+	return Config{MaxBytes: 50 << 20, Timeout: DefaultTimeout}
+}
+
 // Config selects the bucket and its limits.
 type Config struct {
 	URL      string        // source.url: a gocloud.dev/blob URL

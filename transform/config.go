@@ -53,7 +53,7 @@ func DefaultConfig() Config {
 		PNGCompression:     6,
 		MaxSourcePixels:    50_000_000,
 		MaxFrames:          500,
-		MaxOutputDimension: 8192,
+		MaxOutputDimension: spec.DefaultMaxDimension,
 		Inputs:             DefaultInputs,
 		VipsConcurrency:    1,
 	}

@@ -42,6 +42,10 @@ func (e *StatusError) Error() string {
 // circuit breaker should count, unlike a 4xx that blames the preview.
 func (e *StatusError) Overloaded() bool { return e.Code == http.StatusServiceUnavailable }
 
+// DefaultGrid is the saliency grid asked for unless configured otherwise
+// (vision.grid): 16 x 16 cells place a crop to within half a cell.
+const DefaultGrid = 16
+
 // NewClient returns a client for the sidecar at baseURL: "http://127.0.0.1:PORT"
 // or "unix:/path/to.sock". timeout bounds each Analyze call on top of the
 // context's own deadline; zero means the context alone.

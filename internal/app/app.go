@@ -14,13 +14,11 @@ import (
 
 	"golang.org/x/net/netutil"
 
-	"github.com/pixmill/pixmill/cache"
 	"github.com/pixmill/pixmill/internal/config"
 	"github.com/pixmill/pixmill/presets"
 	"github.com/pixmill/pixmill/server"
 	"github.com/pixmill/pixmill/source"
 	"github.com/pixmill/pixmill/transform"
-	"github.com/pixmill/pixmill/transform/spec"
 	"github.com/pixmill/pixmill/vision"
 )
 
@@ -34,13 +32,13 @@ type App struct {
 	GeneratedKey bool // no signing key was configured; one was made for this process
 }
 
-// New builds an App from cfg.
+// New builds an App from cfg: each package from its part of the file.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
 	parser, generated, err := NewParser(&cfg)
 	if err != nil {
 		return nil, err
 	}
-	renderer, err := transform.New(TransformConfig(cfg))
+	renderer, err := transform.New(cfg.TransformConfig())
 	if err != nil {
 		return nil, err
 	}
@@ -48,45 +46,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	if cfg.Vision.URL != "" {
 		client := vision.NewClient(cfg.Vision.URL, 0)
 		client.GridSize = cfg.Vision.Grid
-		renderer.UseVision(vision.NewLocator(client, vision.LocatorConfig{
-			Timeout:         cfg.Vision.Timeout.D(),
-			BreakerFailures: cfg.Vision.BreakerFailures,
-			BreakerCooldown: cfg.Vision.BreakerCooldown.D(),
-			CacheSize:       cfg.Vision.CacheSize,
-		}, metrics.VisionObserver()))
+		renderer.UseVision(vision.NewLocator(client, cfg.LocatorConfig(), metrics.VisionObserver()))
 	}
-	store, err := source.Open(ctx, source.Config{
-		URL:      cfg.Source.URL,
-		MaxBytes: cfg.Limits.MaxSourceBytes,
-		Timeout:  cfg.Source.Timeout.D(),
-	})
+	store, err := source.Open(ctx, cfg.SourceConfig())
 	if err != nil {
 		return nil, fmt.Errorf("source.url: %w", err)
 	}
-	srv := server.New(server.Config{
-		Headers: server.HeaderConfig{
-			MaxAge:               cfg.Headers.MaxAge.D(),
-			SMaxAge:              cfg.Headers.SMaxAge.D(),
-			StaleWhileRevalidate: cfg.Headers.StaleWhileRevalidate.D(),
-			StaleIfError:         cfg.Headers.StaleIfError.D(),
-			Immutable:            cfg.Headers.Immutable,
-			SurrogateKeyHeader:   cfg.Headers.SurrogateKeyHeader,
-			CacheTagHeader:       cfg.Headers.CacheTagHeader,
-			CDNCacheControl:      cfg.Headers.CDNCacheControl,
-			SurrogateControl:     cfg.Headers.SurrogateControl,
-			DegradedTTL:          cfg.Headers.DegradedTTL.D(),
-		},
-		Cache:          cache.Config{MaxBytes: cfg.Cache.MaxBytes, MaxItemBytes: cfg.Cache.MaxItemBytes},
-		SourceTTL:      cfg.Cache.SourceTTL.D(),
-		AdminToken:     cfg.Admin.Token,
-		ClientHints:    cfg.ClientHints.Enabled,
-		HintLadder:     cfg.ClientHints.Widths,
-		ErrorTTL:       cfg.Headers.ErrorTTL.D(),
-		Concurrency:    cfg.Limits.Concurrency,
-		Queue:          cfg.Limits.Queue,
-		QueueTimeout:   cfg.Limits.QueueTimeout.D(),
-		RequestTimeout: cfg.Limits.RequestTimeout.D(),
-	}, parser, store, renderer, metrics, log)
+	srv := server.New(cfg.ServerConfig(), parser, store, renderer, metrics, log)
 	return &App{Config: cfg, Parser: parser, Store: store, Renderer: renderer, Server: srv, GeneratedKey: generated}, nil
 }
 
@@ -94,40 +60,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 // none is configured; see config.SigningKeys).
 func NewParser(cfg *config.Config) (*presets.Parser, bool, error) {
 	keys, generated := cfg.SigningKeys()
-	p, err := presets.New(presets.Config{
-		Keys:          keys,
-		SignatureSize: cfg.Signing.Size,
-		AllowUnsigned: cfg.Signing.AllowUnsigned,
-		Presets:       cfg.Presets,
-		MaxDimension:  cfg.Limits.MaxOutputDimension,
-		MaxDPR:        cfg.Limits.MaxDPR,
-	})
+	p, err := presets.New(cfg.ParserConfig(keys))
 	if err != nil {
 		return nil, false, fmt.Errorf("presets/signing: %w", err)
 	}
 	return p, generated, nil
-}
-
-// TransformConfig is the renderer's part of cfg.
-func TransformConfig(cfg config.Config) transform.Config {
-	f := cfg.Formats
-	return transform.Config{
-		Quality: map[spec.Format]int{
-			spec.FormatJPEG: f.JPEG.Quality,
-			spec.FormatWebP: f.WebP.Quality,
-			spec.FormatAVIF: f.AVIF.Quality,
-			spec.FormatPNG:  f.PNG.Quality,
-		},
-		AVIFEffort:         f.AVIF.Effort,
-		WebPEffort:         f.WebP.Effort,
-		JPEGProgressive:    f.JPEG.Progressive,
-		PNGCompression:     f.PNG.Compression,
-		MaxSourcePixels:    cfg.Limits.MaxSourcePixels,
-		MaxFrames:          cfg.Limits.MaxFrames,
-		MaxOutputDimension: cfg.Limits.MaxOutputDimension,
-		Inputs:             f.Inputs,
-		VipsConcurrency:    1,
-	}
 }
 
 // Close releases the source bucket.

@@ -1,7 +1,9 @@
-// Package config is pixmill's configuration file: one typed struct, its
-// defaults in one place, PIXMILL_* environment overrides, and validation at
-// start-up that names the bad key. Only cmd/ reads it; it hands each package
-// the part that package needs.
+// Package config is pixmill's configuration file: one typed struct whose
+// defaults are each package's DefaultConfig, PIXMILL_* environment
+// overrides, and validation at start-up that names the bad key (the file's
+// own keys here, each package's values by that package). Only cmd/ and
+// internal/app read it; it hands each package the part that package needs
+// (parts.go).
 package config
 
 import (
@@ -13,13 +15,17 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pixmill/pixmill/presets"
+	"github.com/pixmill/pixmill/server"
+	"github.com/pixmill/pixmill/source"
+	"github.com/pixmill/pixmill/transform"
+	"github.com/pixmill/pixmill/transform/spec"
+	"github.com/pixmill/pixmill/vision"
 )
 
 // Config is the whole configuration file. The yaml names are the contract
@@ -128,48 +134,58 @@ type Log struct {
 }
 
 // Default is the built-in configuration: it serves the bundled sample images
-// from ./samples with the two example presets of DESIGN.md.
+// from ./samples with the two example presets of DESIGN.md. Every value a
+// package uses comes from that package's DefaultConfig (as imgproxy's
+// top-level config composes each package's defaults); only the process's
+// own keys (listeners, connections, shutdown, log) and the samples are
+// decided here.
 func Default() Config {
+	tr, srv, src := transform.DefaultConfig(), server.DefaultConfig(), source.DefaultConfig()
+	par, loc := presets.DefaultConfig(), vision.DefaultLocatorConfig()
 	var c Config
 	c.Listen = ":8080"
 	c.MetricsListen = "127.0.0.1:9090" // loopback: metrics are not for the public network
-	c.Source = Source{URL: "file://samples", Timeout: Duration(10 * time.Second)}
-	c.Signing = Signing{Size: presets.DefaultSignatureSize}
+	c.Source = Source{URL: "file://samples", Timeout: Duration(src.Timeout)}
+	c.Signing = Signing{Size: par.SignatureSize}
 	c.Presets = map[string]presets.Preset{
 		"thumb": {Transform: "w=200,h=200,fit=cover,g=auto,f=auto", Widths: []int{100, 200, 400}, Public: true},
 		"hero":  {Transform: "w=1600,h=900,fit=cover,f=auto", Widths: []int{320, 640, 960, 1280, 1600, 1920}},
 	}
 	c.Limits = Limits{
-		MaxSourceBytes:     50 << 20,
-		MaxSourcePixels:    50_000_000,
-		MaxFrames:          500,
-		MaxOutputDimension: 8192,
-		MaxDPR:             4,
-		Concurrency:        0, // number of cores
-		Queue:              64,
-		QueueTimeout:       Duration(5 * time.Second),
-		RequestTimeout:     Duration(30 * time.Second),
+		MaxSourceBytes:     src.MaxBytes,
+		MaxSourcePixels:    tr.MaxSourcePixels,
+		MaxFrames:          tr.MaxFrames,
+		MaxOutputDimension: tr.MaxOutputDimension,
+		MaxDPR:             par.MaxDPR,
+		Concurrency:        0, // number of cores, resolved at load
+		Queue:              srv.Queue,
+		QueueTimeout:       Duration(srv.QueueTimeout),
+		RequestTimeout:     Duration(srv.RequestTimeout),
 		MaxConnections:     1024,
 	}
-	c.Cache = Cache{MaxBytes: 512 << 20, MaxItemBytes: 8 << 20, SourceTTL: Duration(60 * time.Second)}
-	c.Formats.Inputs = []string{"jpeg", "png", "webp", "gif", "avif", "heif", "tiff", "jp2k", "jxl"}
-	c.Formats.JPEG.Quality = 80
-	c.Formats.WebP.Quality, c.Formats.WebP.Effort = 75, 4
-	c.Formats.AVIF.Quality, c.Formats.AVIF.Effort = 60, 3
-	c.Formats.PNG.Quality, c.Formats.PNG.Compression = 100, 6
+	c.Cache = Cache{MaxBytes: srv.Cache.MaxBytes, MaxItemBytes: srv.Cache.MaxItemBytes, SourceTTL: Duration(srv.SourceTTL)}
+	c.Formats.Inputs = tr.Inputs
+	c.Formats.JPEG.Quality, c.Formats.JPEG.Progressive = tr.Quality[spec.FormatJPEG], tr.JPEGProgressive
+	c.Formats.WebP.Quality, c.Formats.WebP.Effort = tr.Quality[spec.FormatWebP], tr.WebPEffort
+	c.Formats.AVIF.Quality, c.Formats.AVIF.Effort = tr.Quality[spec.FormatAVIF], tr.AVIFEffort
+	c.Formats.PNG.Quality, c.Formats.PNG.Compression = tr.Quality[spec.FormatPNG], tr.PNGCompression
+	h := srv.Headers
 	c.Headers = Headers{
-		MaxAge:               Duration(24 * time.Hour),
-		SMaxAge:              Duration(365 * 24 * time.Hour),
-		StaleWhileRevalidate: Duration(24 * time.Hour),
-		StaleIfError:         Duration(7 * 24 * time.Hour),
-		ErrorTTL:             Duration(10 * time.Second),
-		DegradedTTL:          Duration(60 * time.Second),
-		SurrogateKeyHeader:   "Surrogate-Key",
-		CacheTagHeader:       "Cache-Tag",
+		MaxAge:               Duration(h.MaxAge),
+		SMaxAge:              Duration(h.SMaxAge),
+		StaleWhileRevalidate: Duration(h.StaleWhileRevalidate),
+		StaleIfError:         Duration(h.StaleIfError),
+		Immutable:            h.Immutable,
+		ErrorTTL:             Duration(srv.ErrorTTL),
+		DegradedTTL:          Duration(h.DegradedTTL),
+		SurrogateKeyHeader:   h.SurrogateKeyHeader,
+		CacheTagHeader:       h.CacheTagHeader,
+		CDNCacheControl:      h.CDNCacheControl,
+		SurrogateControl:     h.SurrogateControl,
 	}
-	c.Vision = Vision{Timeout: Duration(150 * time.Millisecond), BreakerFailures: 5,
-		BreakerCooldown: Duration(10 * time.Second), CacheSize: 10_000, Grid: 16}
-	c.ClientHints.Widths = []int{160, 320, 480, 640, 800, 960, 1280, 1600, 1920, 2560}
+	c.Vision = Vision{Timeout: Duration(loc.Timeout), BreakerFailures: loc.BreakerFailures,
+		BreakerCooldown: Duration(loc.BreakerCooldown), CacheSize: loc.CacheSize, Grid: vision.DefaultGrid}
+	c.ClientHints.Widths = srv.HintLadder
 	c.Log.Level = "info"
 	c.ShutdownGrace = Duration(25 * time.Second) // under Kubernetes' default 30 s termination grace
 	return c
@@ -198,13 +214,21 @@ func Load(path string) (Config, error) {
 		return c, err
 	}
 	c.resolve()
-	return c, c.Validate()
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	// What a package owns it checks, naming the key: the pipeline's limits
+	// and encoder settings, the parser's signature size and dpr bound.
+	if err := c.TransformConfig().Validate(); err != nil {
+		return c, err
+	}
+	return c, presets.CheckConfig(c.ParserConfig(nil))
 }
 
 // resolve fills in values that depend on the machine.
 func (c *Config) resolve() {
 	if c.Limits.Concurrency <= 0 {
-		c.Limits.Concurrency = runtime.NumCPU()
+		c.Limits.Concurrency = server.DefaultConfig().Concurrency
 	}
 	// file:// URLs relative to the working directory, as in the defaults.
 	if rest, ok := strings.CutPrefix(c.Source.URL, "file://"); ok && !strings.HasPrefix(rest, "/") {
@@ -218,7 +242,8 @@ func (c *Config) resolve() {
 	}
 }
 
-// Validate names the first bad key.
+// Validate names the first bad key among those only the file has: what
+// the packages check themselves (see Load) is not repeated here.
 func (c *Config) Validate() error {
 	checks := []struct {
 		bad bool
@@ -228,10 +253,6 @@ func (c *Config) Validate() error {
 		{c.Source.URL == "", "source.url must be set"},
 		{c.Source.Timeout <= 0, "source.timeout must be positive"},
 		{c.Limits.MaxSourceBytes <= 0, "limits.max_source_bytes must be positive"},
-		{c.Limits.MaxSourcePixels <= 0, "limits.max_source_pixels must be positive"},
-		{c.Limits.MaxFrames <= 0, "limits.max_frames must be positive"},
-		{c.Limits.MaxOutputDimension <= 0 || c.Limits.MaxOutputDimension > 65535, "limits.max_output_dimension must be in 1..65535"},
-		{c.Limits.MaxDPR < 1, "limits.max_dpr must be at least 1"},
 		{c.Limits.Queue < 0, "limits.queue must not be negative"},
 		{c.Limits.QueueTimeout <= 0, "limits.queue_timeout must be positive"},
 		{c.Limits.RequestTimeout <= 0, "limits.request_timeout must be positive"},

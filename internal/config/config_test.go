@@ -3,9 +3,16 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pixmill/pixmill/presets"
+	"github.com/pixmill/pixmill/server"
+	"github.com/pixmill/pixmill/source"
+	"github.com/pixmill/pixmill/transform"
+	"github.com/pixmill/pixmill/vision"
 )
 
 func writeConfig(t *testing.T, body string) string {
@@ -101,6 +108,15 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"vision.url without a scheme", "vision: { url: \"127.0.0.1:8091\" }", "", "vision.url"},
 		{"vision.url without a host", "vision: { url: \"http://\" }", "", "vision.url"},
 		{"vision.url unix without a path", "vision: { url: \"unix:\" }", "", "vision.url"},
+		// checked by the package that owns the value, at load (issue 10)
+		{"zero max_frames", "limits: { max_frames: 0 }", "", "limits.max_frames"},
+		{"zero max_source_pixels", "limits: { max_source_pixels: 0 }", "", "limits.max_source_pixels"},
+		{"max_output_dimension too big", "limits: { max_output_dimension: 70000 }", "", "limits.max_output_dimension"},
+		{"webp effort", "formats: { webp: { effort: 9 } }", "", "formats.webp.effort"},
+		{"quality 0", "formats: { jpeg: { quality: 0 } }", "", "formats.jpeg.quality"},
+		{"unknown input format", "formats: { inputs: [jpeg, bmpx] }", "", "formats.inputs"},
+		{"max_dpr under 1", "limits: { max_dpr: 0.5 }", "", "limits.max_dpr"},
+		{"signing size", "signing: { size: 40 }", "", "signing.size"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,5 +169,30 @@ func TestGeneratedSigningKey(t *testing.T) {
 	k2, _ := c2.SigningKeys()
 	if string(k2[0]) == string(keys[0]) {
 		t.Error("two generated keys are equal")
+	}
+}
+
+// TestDefaultsComeFromThePackages: the built-in file hands every package
+// exactly its own DefaultConfig (nothing written twice can drift).
+func TestDefaultsComeFromThePackages(t *testing.T) {
+	c := Default()
+	c.resolve()
+	srv := c.ServerConfig()
+	if want := server.DefaultConfig(); !reflect.DeepEqual(srv, want) {
+		t.Errorf("server:\n got %+v\nwant %+v", srv, want)
+	}
+	if got, want := c.TransformConfig(), transform.DefaultConfig(); !reflect.DeepEqual(got, want) {
+		t.Errorf("transform:\n got %+v\nwant %+v", got, want)
+	}
+	if got, want := c.LocatorConfig(), vision.DefaultLocatorConfig(); got != want {
+		t.Errorf("vision:\n got %+v\nwant %+v", got, want)
+	}
+	src, wantSrc := c.SourceConfig(), source.DefaultConfig()
+	if src.MaxBytes != wantSrc.MaxBytes || src.Timeout != wantSrc.Timeout {
+		t.Errorf("source:\n got %+v\nwant %+v", src, wantSrc)
+	}
+	p, wantP := c.ParserConfig(nil), presets.DefaultConfig()
+	if p.SignatureSize != wantP.SignatureSize || p.MaxDimension != wantP.MaxDimension || p.MaxDPR != wantP.MaxDPR {
+		t.Errorf("presets:\n got %+v\nwant %+v", p, wantP)
 	}
 }

@@ -4,6 +4,12 @@
 // mean; it is separate so that the URL parser (and its fuzzer) need no libvips.
 package spec
 
+// DefaultMaxDimension bounds each side of the output in device pixels
+// unless configured otherwise (limits.max_output_dimension). The URL parser
+// refuses boxes over it and the pipeline never renders past it, so both
+// read it here.
+const DefaultMaxDimension = 8192
+
 // Fit says how the source is fitted into the target box (Cloudflare's terms).
 type Fit string
 

@@ -1,0 +1,95 @@
+package config
+
+import (
+	"github.com/pixmill/pixmill/presets"
+	"github.com/pixmill/pixmill/server"
+	"github.com/pixmill/pixmill/source"
+	"github.com/pixmill/pixmill/transform"
+	"github.com/pixmill/pixmill/transform/spec"
+	"github.com/pixmill/pixmill/vision"
+)
+
+// Each package takes its part of the file as its own Config, starting from
+// its DefaultConfig so that a setting the file cannot express keeps the
+// package's default.
+
+// TransformConfig is the renderer's part.
+func (c *Config) TransformConfig() transform.Config {
+	t := transform.DefaultConfig()
+	f := c.Formats
+	t.Quality = map[spec.Format]int{
+		spec.FormatJPEG: f.JPEG.Quality,
+		spec.FormatWebP: f.WebP.Quality,
+		spec.FormatAVIF: f.AVIF.Quality,
+		spec.FormatPNG:  f.PNG.Quality,
+	}
+	t.AVIFEffort, t.WebPEffort = f.AVIF.Effort, f.WebP.Effort
+	t.JPEGProgressive, t.PNGCompression = f.JPEG.Progressive, f.PNG.Compression
+	t.MaxSourcePixels, t.MaxFrames = c.Limits.MaxSourcePixels, c.Limits.MaxFrames
+	t.MaxOutputDimension = c.Limits.MaxOutputDimension
+	t.Inputs = f.Inputs
+	return t
+}
+
+// ParserConfig is the URL parser's part; keys are the signing keys as bytes
+// (see SigningKeys).
+func (c *Config) ParserConfig(keys [][]byte) presets.Config {
+	p := presets.DefaultConfig()
+	p.Keys = keys
+	p.SignatureSize = c.Signing.Size
+	p.AllowUnsigned = c.Signing.AllowUnsigned
+	p.Presets = c.Presets
+	p.MaxDimension = c.Limits.MaxOutputDimension
+	p.MaxDPR = c.Limits.MaxDPR
+	return p
+}
+
+// SourceConfig is the originals' storage part.
+func (c *Config) SourceConfig() source.Config {
+	s := source.DefaultConfig()
+	s.URL = c.Source.URL
+	s.MaxBytes = c.Limits.MaxSourceBytes
+	s.Timeout = c.Source.Timeout.D()
+	return s
+}
+
+// LocatorConfig is the vision sidecar's resilience part.
+func (c *Config) LocatorConfig() vision.LocatorConfig {
+	l := vision.DefaultLocatorConfig()
+	l.Timeout = c.Vision.Timeout.D()
+	l.BreakerFailures = c.Vision.BreakerFailures
+	l.BreakerCooldown = c.Vision.BreakerCooldown.D()
+	l.CacheSize = c.Vision.CacheSize
+	return l
+}
+
+// ServerConfig is the HTTP server's part.
+func (c *Config) ServerConfig() server.Config {
+	s := server.DefaultConfig()
+	h := c.Headers
+	s.Headers = server.HeaderConfig{
+		MaxAge:               h.MaxAge.D(),
+		SMaxAge:              h.SMaxAge.D(),
+		StaleWhileRevalidate: h.StaleWhileRevalidate.D(),
+		StaleIfError:         h.StaleIfError.D(),
+		Immutable:            h.Immutable,
+		SurrogateKeyHeader:   h.SurrogateKeyHeader,
+		CacheTagHeader:       h.CacheTagHeader,
+		CDNCacheControl:      h.CDNCacheControl,
+		SurrogateControl:     h.SurrogateControl,
+		DegradedTTL:          h.DegradedTTL.D(),
+	}
+	s.ErrorTTL = h.ErrorTTL.D()
+	s.Cache.MaxBytes, s.Cache.MaxItemBytes = c.Cache.MaxBytes, c.Cache.MaxItemBytes
+	s.SourceTTL = c.Cache.SourceTTL.D()
+	s.AdminToken = c.Admin.Token
+	s.ClientHints = c.ClientHints.Enabled
+	if len(c.ClientHints.Widths) > 0 {
+		s.HintLadder = c.ClientHints.Widths
+	}
+	s.Concurrency = c.Limits.Concurrency
+	s.Queue = c.Limits.Queue
+	s.QueueTimeout = c.Limits.QueueTimeout.D()
+	s.RequestTimeout = c.Limits.RequestTimeout.D()
+	return s
+}
