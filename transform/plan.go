@@ -100,50 +100,12 @@ func NewPlan(info Info, opts spec.Options, format spec.Format, cfg Config) *Plan
 	if opts.Rotate == 90 || opts.Rotate == 270 {
 		p.OrientedW, p.OrientedH = p.OrientedH, p.OrientedW
 	}
-	ow, oh := float64(p.OrientedW), float64(p.OrientedH)
-	tw, th := opts.TargetWidth(), opts.TargetHeight()
-
-	// A box with one free side takes the source's aspect ratio: every fit
-	// mode then reduces to contain (or scale-down for the never-enlarging ones).
-	fit := opts.Fit
-	if tw == 0 || th == 0 {
-		switch fit {
-		case spec.FitCrop, spec.FitScaleDown:
-			fit = spec.FitScaleDown
-		default:
-			fit = spec.FitContain
-		}
-		switch {
-		case tw == 0 && th == 0:
-			tw, th = p.OrientedW, p.OrientedH
-			fit = spec.FitScaleDown
-		case tw == 0:
-			tw = max(1, int(math.Round(float64(th)*ow/oh)))
-		default:
-			th = max(1, int(math.Round(float64(tw)*oh/ow)))
-		}
-	}
-	// The output is bounded: a box over the limit shrinks as a whole, so
-	// that the output keeps the shape that was asked for. Every fit then
-	// stays inside the box (cover and crop by cropping to it).
 	maxDim := cfg.MaxOutputDimension
 	if maxDim <= 0 {
 		maxDim = DefaultConfig().MaxOutputDimension
 	}
-	if tw > maxDim || th > maxDim {
-		s := math.Min(float64(maxDim)/float64(tw), float64(maxDim)/float64(th))
-		tw = clamp(int(math.Round(float64(tw)*s)), 1, maxDim)
-		th = clamp(int(math.Round(float64(th)*s)), 1, maxDim)
-	}
-	// An animation is never enlarged: every frame is computed and encoded,
-	// so its cost is the output size times the frames. The box shrinks as
-	// a whole until it fits the frame, keeping the shape that was asked for;
-	// every fit then stays within the source frame.
-	if p.Animated && (tw > p.OrientedW || th > p.OrientedH) {
-		s := math.Min(ow/float64(tw), oh/float64(th))
-		tw = clamp(int(math.Round(float64(tw)*s)), 1, p.OrientedW)
-		th = clamp(int(math.Round(float64(th)*s)), 1, p.OrientedH)
-	}
+	tw, th, fit := targetBox(p, opts, maxDim)
+	ow, oh := float64(p.OrientedW), float64(p.OrientedH)
 	fw, fh := float64(tw), float64(th)
 
 	var scale float64
@@ -187,6 +149,53 @@ func NewPlan(info Info, opts spec.Options, format spec.Format, cfg Config) *Plan
 	}
 	capFrames(p, cfg)
 	return p
+}
+
+// targetBox is the box the output must fit, in device px, and the fit mode
+// that applies to it.
+func targetBox(p *Plan, opts spec.Options, maxDim int) (tw, th int, fit spec.Fit) {
+	ow, oh := float64(p.OrientedW), float64(p.OrientedH)
+	tw, th, fit = opts.TargetWidth(), opts.TargetHeight(), opts.Fit
+	// A box with one free side takes the source's aspect ratio: every fit
+	// mode then reduces to contain (or scale-down for the never-enlarging ones).
+	if tw == 0 || th == 0 {
+		switch fit {
+		case spec.FitCrop, spec.FitScaleDown:
+			fit = spec.FitScaleDown
+		default:
+			fit = spec.FitContain
+		}
+		switch {
+		case tw == 0 && th == 0:
+			tw, th = p.OrientedW, p.OrientedH
+			fit = spec.FitScaleDown
+		case tw == 0:
+			tw = max(1, int(math.Round(float64(th)*ow/oh)))
+		default:
+			th = max(1, int(math.Round(float64(tw)*oh/ow)))
+		}
+	}
+	// The output is bounded: a box over the limit shrinks as a whole, so
+	// that the output keeps the shape that was asked for. Every fit then
+	// stays inside the box (cover and crop by cropping to it).
+	tw, th = shrinkBox(tw, th, maxDim, maxDim)
+	// An animation is never enlarged: every frame is computed and encoded,
+	// so its cost is the output size times the frames. The box shrinks as
+	// a whole until it fits the frame; every fit then stays within it.
+	if p.Animated {
+		tw, th = shrinkBox(tw, th, p.OrientedW, p.OrientedH)
+	}
+	return tw, th, fit
+}
+
+// shrinkBox scales a w×h box down as a whole, keeping its shape, until it
+// fits within maxW×maxH; a box that fits is returned as it is.
+func shrinkBox(w, h, maxW, maxH int) (int, int) {
+	if w <= maxW && h <= maxH {
+		return w, h
+	}
+	s := math.Min(float64(maxW)/float64(w), float64(maxH)/float64(h))
+	return clamp(int(math.Round(float64(w)*s)), 1, maxW), clamp(int(math.Round(float64(h)*s)), 1, maxH)
 }
 
 // capFrames bounds an animated output's pixels, all frames counted, at the
