@@ -84,25 +84,10 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 		return http.StatusNotModified, "none"
 	}
 
-	var t timing
-	t.fetch = fetchedAttrs
-	key := req.Key + "\x00" + etag
-	if err, ok := s.undecodable.Get(key); ok {
+	t := timing{fetch: fetchedAttrs}
+	entry, outcome, err := s.result(dl, req, attrs, etag, accept, &t)
+	if err != nil {
 		return s.fail(w, r, byHeaders(err, vary)), "none"
-	}
-	entry, ok := s.results.Lookup(key)
-	outcome := cache.Hit
-	if !ok {
-		entry, outcome, err = s.results.Do(dl.get(), key, func(ctx context.Context) (*cache.Entry, error) {
-			return s.renderEntry(ctx, req, attrs, etag, accept, &t)
-		})
-		if err != nil {
-			err = renderFailure(err)
-			if fault.KindOf(err) == fault.Undecodable {
-				s.undecodable.Add(key, err)
-			}
-			return s.fail(w, r, byHeaders(err, vary)), "none"
-		}
 	}
 	if outcome != cache.Miss {
 		t = timing{fetch: fetchedAttrs}
@@ -123,6 +108,31 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 		s.metrics.responseBytes.Add(float64(n))
 	}
 	return http.StatusOK, entry.Format
+}
+
+// result is the variant's entry: from the L1, or rendered once however
+// many requests ask at the same time. A source that failed to decode is
+// remembered for the error TTL (per variant: a corrupt last frame fails the
+// animation, not its first frame), so that retries cost no fetch and no
+// render.
+func (s *Server) result(dl *deadline, req presets.Request, attrs source.Attributes, etag, accept string, t *timing) (*cache.Entry, cache.Outcome, error) {
+	key := req.Key + "\x00" + etag
+	if err, ok := s.undecodable.Get(key); ok {
+		return nil, cache.Hit, err
+	}
+	if entry, ok := s.results.Lookup(key); ok {
+		return entry, cache.Hit, nil
+	}
+	entry, outcome, err := s.results.Do(dl.get(), key, func(ctx context.Context) (*cache.Entry, error) {
+		return s.renderEntry(ctx, req, attrs, etag, accept, t)
+	})
+	if err != nil {
+		err = renderFailure(err)
+		if fault.KindOf(err) == fault.Undecodable {
+			s.undecodable.Add(key, err)
+		}
+	}
+	return entry, outcome, err
 }
 
 var outcomeHeader = map[cache.Outcome][]string{
