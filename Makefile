@@ -36,7 +36,9 @@ vet:
 # Each fuzz target briefly (FUZZTIME each); findings land in testdata/fuzz and stay as seeds.
 fuzz:
 	$(GO) test ./presets -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./presets -run '^$$' -fuzz '^FuzzApplyHints$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./transform -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./transform -run '^$$' -fuzz '^FuzzPNGChunks$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 # Micro-benchmarks with allocations (URL parser, signer, cache key, L1 lookup,
 # header writer, hot path, renders), then a short run of the load benchmark
