@@ -35,7 +35,7 @@ var version = "dev"
 
 type options struct {
 	listen, providers, models, ortLib, faceModels, logLevel string
-	maxBatch, threads, queue                                int
+	maxBatch, threads, queue, maxRequests, decoders         int
 	maxWait                                                 time.Duration
 }
 
@@ -70,6 +70,8 @@ func main() {
 		return nil
 	})
 	fs.IntVar(&o.queue, "queue", sidecar.DefaultQueue, "previews that may wait for a batch before the sidecar answers 503")
+	fs.IntVar(&o.maxRequests, "max-requests", 0, "analyze requests in the sidecar at once; more are answered 503 before their bodies are read (0: queue + max-batch)")
+	fs.IntVar(&o.decoders, "decoders", 0, "admitted requests reading and decoding their previews at once (0: one per core)")
 	fs.StringVar(&o.models, "models", "", "directory of the fetched models and runtime (default: vision/ next to the binary, as make vision puts it)")
 	fs.StringVar(&o.ortLib, "ort-lib", "", "libonnxruntime.so.1 to load (default: MODELS/cuda/ when the CUDA route is fetched and cuda is listed first, else MODELS/)")
 	fs.StringVar(&o.faceModels, "face-models", strings.Join(engine.DefaultFaceModels, ","), "face detectors to run: back (256 px), front (128 px), or both")
@@ -116,7 +118,10 @@ func run(o options) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv := sidecar.New(eng, sidecar.Config{MaxBatch: o.maxBatch, MaxWait: o.maxWait, Queue: o.queue, Registry: reg, Logger: log})
+	srv := sidecar.New(eng, sidecar.Config{
+		MaxBatch: o.maxBatch, MaxWait: o.maxWait, Queue: o.queue,
+		MaxRequests: o.maxRequests, Decoders: o.decoders, Registry: reg, Logger: log,
+	})
 	defer srv.Close()
 
 	ln, err := listen(o.listen)

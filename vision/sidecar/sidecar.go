@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -46,6 +47,15 @@ type Config struct {
 	// Queue is how many prepared previews may wait for a batch before the
 	// sidecar answers 503; 0 means DefaultQueue.
 	Queue int
+	// MaxRequests is how many analyze requests may be in the sidecar at
+	// once, from the first byte of the body to the answer; more are
+	// answered 503 before their bodies are read. 0 means Queue + MaxBatch:
+	// what the batcher could hold anyway.
+	MaxRequests int
+	// Decoders is how many admitted requests may read and decode their
+	// bodies at once (each up to 3 MiB raw plus its decoded image); the
+	// others wait with unread bodies. 0 means one per core.
+	Decoders int
 	// Registry gets the sidecar's metrics and is served on /metrics; nil
 	// makes a fresh one.
 	Registry *prometheus.Registry
@@ -71,6 +81,12 @@ func Defaults(provider string) (maxBatch int, maxWait time.Duration) {
 
 // Server is one sidecar.
 type Server struct {
+	// admit and decode are semaphores (see Config.MaxRequests, Decoders):
+	// a request is admitted before any byte of its body is read, so a flood
+	// of large previews costs sockets, not memory (200 concurrent 3 MB
+	// previews held 976 MB when bodies were read first).
+	admit   chan struct{}
+	decode  chan struct{}
 	an      Analyzer
 	batcher *batch.Batcher[*engine.Job]
 	m       *metrics
@@ -96,13 +112,22 @@ func New(an Analyzer, cfg Config) *Server {
 	if cfg.Queue <= 0 {
 		cfg.Queue = DefaultQueue
 	}
+	if cfg.MaxRequests <= 0 {
+		cfg.MaxRequests = cfg.Queue + cfg.MaxBatch
+	}
+	if cfg.Decoders <= 0 {
+		cfg.Decoders = runtime.GOMAXPROCS(0)
+	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{an: an, reg: cfg.Registry, log: cfg.Logger, maxBatch: cfg.MaxBatch, maxWait: cfg.MaxWait}
+	s := &Server{
+		admit: make(chan struct{}, cfg.MaxRequests), decode: make(chan struct{}, cfg.Decoders),
+		an: an, reg: cfg.Registry, log: cfg.Logger, maxBatch: cfg.MaxBatch, maxWait: cfg.MaxWait,
+	}
 	s.m = newMetrics(cfg.Registry, an.Provider(), func() int { return s.batcher.Depth() })
 	s.batcher = batch.New(batch.Config{MaxBatch: cfg.MaxBatch, MaxWait: cfg.MaxWait, Queue: cfg.Queue, Observe: s.m.observeBatch}, an.Run)
 	return s
@@ -134,14 +159,14 @@ func (s *Server) analyze(w http.ResponseWriter, r *http.Request) {
 	result := resultOK
 	switch {
 	case err == nil:
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		result = resultCanceled
 	case code == http.StatusRequestEntityTooLarge:
 		result = resultTooLarge
 	case code == http.StatusBadRequest:
 		result = resultBadRequest
 	case code == http.StatusServiceUnavailable:
 		result = resultOverloaded
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-		result = resultCanceled
 	default:
 		result = resultError
 	}
@@ -172,22 +197,19 @@ func (s *Server) analyzeRequest(r *http.Request) (vision.Regions, int, error) {
 		}
 		grid = n
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return vision.Regions{}, http.StatusRequestEntityTooLarge, errors.New("preview too large")
-		}
-		return vision.Regions{}, http.StatusBadRequest, fmt.Errorf("reading preview: %w", err)
+	if r.ContentLength > maxBody {
+		return vision.Regions{}, http.StatusRequestEntityTooLarge, errors.New("preview too large")
 	}
-	img, err := decode(r.Header.Get("Content-Type"), q, body)
-	if err != nil {
-		if errors.Is(err, preview.ErrTooLarge) {
-			return vision.Regions{}, http.StatusRequestEntityTooLarge, err
-		}
-		return vision.Regions{}, http.StatusBadRequest, err
+	select {
+	case s.admit <- struct{}{}:
+		defer func() { <-s.admit }()
+	default:
+		return vision.Regions{}, http.StatusServiceUnavailable, errors.New("sidecar busy: too many requests")
 	}
-	job := s.an.Prepare(img)
+	job, code, err := s.prepare(r, q)
+	if err != nil {
+		return vision.Regions{}, code, err
+	}
 	if err := s.batcher.Do(r.Context(), job); err != nil {
 		if errors.Is(err, batch.ErrOverloaded) || errors.Is(err, batch.ErrClosed) {
 			return vision.Regions{}, http.StatusServiceUnavailable, err
@@ -206,6 +228,34 @@ func (s *Server) analyzeRequest(r *http.Request) (vision.Regions, int, error) {
 		res.Grid = saliency.Grid(job.Saliency, saliency.Size, grid)
 	}
 	return res, http.StatusOK, nil
+}
+
+// prepare reads and decodes the body and prepares the engine's input, in
+// one of the Decoders slots: only the slots' bodies are in memory at once,
+// and the prepared job that outlives them is small.
+func (s *Server) prepare(r *http.Request, q map[string][]string) (*engine.Job, int, error) {
+	select {
+	case s.decode <- struct{}{}:
+		defer func() { <-s.decode }()
+	case <-r.Context().Done():
+		return nil, http.StatusServiceUnavailable, r.Context().Err()
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, http.StatusRequestEntityTooLarge, errors.New("preview too large")
+		}
+		return nil, http.StatusBadRequest, fmt.Errorf("reading preview: %w", err)
+	}
+	img, err := decode(r.Header.Get("Content-Type"), q, body)
+	if err != nil {
+		if errors.Is(err, preview.ErrTooLarge) {
+			return nil, http.StatusRequestEntityTooLarge, err
+		}
+		return nil, http.StatusBadRequest, err
+	}
+	return s.an.Prepare(img), http.StatusOK, nil
 }
 
 // decode reads the preview as the Content-Type says: raw RGB with w and h,

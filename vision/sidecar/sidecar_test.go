@@ -196,3 +196,92 @@ func TestSidecarOnTheCorpus(t *testing.T) {
 		}
 	}
 }
+
+// gatedAnalyzer holds every Run until gate is closed.
+type gatedAnalyzer struct {
+	fakeAnalyzer
+	gate chan struct{}
+}
+
+func (g gatedAnalyzer) Run(jobs []*engine.Job) error {
+	<-g.gate
+	return g.fakeAnalyzer.Run(jobs)
+}
+
+// stalledBody is a 3 MB preview body whose first 64 KiB arrive and the rest
+// never does (until the request is canceled): a sidecar that reads bodies before it
+// admits them hangs on it instead of answering.
+type stalledBody struct {
+	sent int
+	ctx  context.Context // the request's: the transport waits for Read to return
+}
+
+func (b *stalledBody) Read(p []byte) (int, error) {
+	if b.sent >= 64<<10 {
+		<-b.ctx.Done()
+		return 0, io.ErrUnexpectedEOF
+	}
+	n := min(len(p), 64<<10-b.sent)
+	clear(p[:n])
+	b.sent += n
+	return n, nil
+}
+
+// TestAdmissionBeforeReading: issue 9, class 10. Requests beyond
+// MaxRequests are answered 503 without their bodies being read, so a flood
+// of large previews cannot make the sidecar hold them all in memory.
+func TestAdmissionBeforeReading(t *testing.T) {
+	gate := make(chan struct{})
+	openGate := sync.OnceFunc(func() { close(gate) })
+	// MaxRequests defaults to Queue + MaxBatch: two.
+	base := serve(t, gatedAnalyzer{gate: gate}, sidecar.Config{MaxBatch: 1, Queue: 1})
+	t.Cleanup(openGate) // runs before serve's, which waits for handlers
+	c := vision.NewClient(base, 10*time.Second)
+
+	// Two small requests fill the two places: one running, one queued.
+	held := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := c.Analyze(context.Background(), make([]byte, 3), 1, 1)
+			held <- err
+		}()
+	}
+	waitFor(t, func() bool {
+		return strings.Contains(get(t, base+"/metrics"), `pixmill_vision_queue_depth{provider="cpu"} 1`)
+	})
+
+	// Big bodies beyond the bound: 503 at once, the bodies left unread.
+	const w, h = 1000, 1000 // 3 MB of raw RGB
+	for i := range 5 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+vision.AnalyzePath+"?w=1000&h=1000", &stalledBody{ctx: ctx})
+		req.ContentLength = w * h * 3
+		req.Header.Set("Content-Type", vision.ContentTypeRGB)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("big body %d: %v (the sidecar read it instead of refusing it)", i, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("big body %d: %d, Retry-After %q, want 503", i, resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+	}
+
+	openGate()
+	for range 2 {
+		if err := <-held; err != nil {
+			t.Errorf("admitted request: %v", err)
+		}
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatal("condition not met within 5s")
+}
