@@ -27,7 +27,7 @@ func materialize(s *state) error {
 		return nil
 	}
 	if err := copyToMemory(s.img); err != nil {
-		return undecodable(err)
+		return err // libvips' failures come marked undecodable; a govips layout change stays a 500
 	}
 	s.kill.reset(s.img) // the pipeline behind the pixels can go now
 	return nil

@@ -59,7 +59,7 @@ func copyToMemory(img *vips.ImageRef) error {
 	}
 	out := C.vips_image_copy_memory(in)
 	if out == nil {
-		return vipsError("vips_image_copy_memory")
+		return undecodable(vipsError("vips_image_copy_memory"))
 	}
 	if out == in { // already in memory: copy_memory only added a reference
 		C.pixmill_unref(out)
