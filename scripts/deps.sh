@@ -23,7 +23,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 # Go: the version go.mod names, from the Go module proxy's toolchain module
-# (what GOTOOLCHAIN downloads) when no new enough go is on PATH.
+# (what GOTOOLCHAIN downloads) when no new enough go is on PATH; the proxy's
+# URL is GOPROXY's.
 want="$(awk '/^go /{print $2}' go.mod)"
 have=""
 if command -v go >/dev/null 2>&1; then have="$(go env GOVERSION | sed 's/^go//')"; fi
@@ -31,9 +32,18 @@ if [ -z "$have" ] || [ "$(printf '%s\n%s\n' "$want" "$have" | sort -V | head -1)
 	ver="1.26.8"
 	dir="${PIXMILL_GO_DIR:-$HOME/.local/pixmill-go}"
 	if [ ! -x "$dir/bin/go" ]; then
-		echo "deps: fetching Go $ver toolchain into $dir"
+		# The module proxy comes from the environment (GOPROXY, as the go
+		# command reads it: the first http(s) entry of the list); no
+		# registry host is written in this repository.
+		proxy="$(printf '%s' "${GOPROXY:-}" | tr ',|' '\n\n' | grep -E '^https?://' | head -1 || true)"
+		if [ -z "$proxy" ]; then
+			echo "deps: Go $want or newer is not on PATH, and GOPROXY names no module proxy to fetch it from." >&2
+			echo "deps: install Go $want (or set GOPROXY to your Go module proxy's URL) and run this again." >&2
+			exit 1
+		fi
+		echo "deps: fetching Go $ver toolchain from $proxy into $dir"
 		tmp="$(mktemp -d)"
-		curl -fsSL -o "$tmp/go.zip" "${GOPROXY_URL:-https://proxy.golang.org}/golang.org/toolchain/@v/v0.0.1-go${ver}.linux-$(dpkg --print-architecture).zip"
+		curl -fsSL -o "$tmp/go.zip" "${proxy%/}/golang.org/toolchain/@v/v0.0.1-go${ver}.linux-$(dpkg --print-architecture).zip"
 		unzip -q "$tmp/go.zip" -d "$tmp"
 		mkdir -p "$(dirname "$dir")"
 		rm -rf "$dir"
