@@ -5,7 +5,7 @@ export PATH := $(dir $(GO)):$(shell $(GO) env GOPATH 2>/dev/null)/bin:$(PATH)
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 20s
 
-.PHONY: all deps build run test test-deps unit fuzz vet bench clean
+.PHONY: all deps build run test test-deps unit fuzz vet bench clean js-test
 
 all: build
 
@@ -26,7 +26,14 @@ test-deps: deps vision-test-deps
 # real HTTP, a real versitygw S3 server), then each fuzz target briefly.
 test: test-deps vet
 	CI=$${CI:-} $(GO) test -count=1 -timeout 30m ./...
+	$(MAKE) --no-print-directory js-test
 	$(MAKE) --no-print-directory fuzz
+
+# The TypeScript client (clients/js): tsc and Node's test runner, from npm,
+# including every URL it builds fetched from bin/pixmill on loopback.
+js-test: build
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	cd clients/js && npm ci --no-audit --no-fund && CI=$${CI:-} npm test
 
 vet:
 	@out="$$(gofmt -l .)"; \
