@@ -125,8 +125,9 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 	}
 	h.client = &http.Client{Transport: transport, CheckRedirect: h.checkRedirect}
 	h.known, _ = lru.New[string, Attributes](10_000)
-	budget := max(4*cfg.MaxBytes, 64<<20)
-	h.stash = newStash(budget, 30*time.Second)
+	// A stashed body normally lives for the milliseconds between the two
+	// calls of one miss; room for two of the largest, and 10 s for the rest.
+	h.stash = newStash(max(2*cfg.MaxBytes, 64<<20), 10*time.Second)
 	return h, nil
 }
 

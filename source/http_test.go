@@ -371,3 +371,29 @@ func TestNewHTTPRefuses(t *testing.T) {
 type netipPrefix = netip.Prefix
 
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+
+// TestHTTPHeaders: configured headers reach the origin (and follow a
+// redirect to an allowed host), and never appear in an error.
+func TestHTTPHeaders(t *testing.T) {
+	var seen atomic.Value
+	origin := testorigin.Start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen.Store(r.Header.Get("Authorization") + "|" + r.Header.Get("X-Api-Key") + "|" + r.Header.Get("User-Agent"))
+		if r.URL.Path == "/fail" {
+			http.Error(w, "boom", http.StatusInternalServerError)
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	}))
+	h := newHTTP(t, HTTPConfig{URL: origin.URL, AllowPrivateNetworks: true,
+		Headers: map[string]string{"Authorization": "Bearer s3cret", "X-Api-Key": "k3y"}})
+	if _, err := h.Attributes(context.Background(), "ok"); err != nil {
+		t.Fatal(err)
+	}
+	if got := seen.Load(); got != "Bearer s3cret|k3y|pixmill" {
+		t.Errorf("origin saw %q", got)
+	}
+	_, err := h.Attributes(context.Background(), "fail")
+	if err == nil || strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "k3y") {
+		t.Errorf("error %v", err)
+	}
+}
