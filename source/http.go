@@ -3,6 +3,8 @@ package source
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -41,7 +43,8 @@ type HTTPConfig struct {
 	AllowNetworks        []netip.Prefix // reachable whatever the rules above say (an internal origin)
 	Headers              map[string]string
 
-	Resolver Resolver // host names' addresses; nil means the system resolver
+	Resolver Resolver       // host names' addresses; nil means the system resolver
+	RootCAs  *x509.CertPool // TLS roots; nil means the system's (tests trust their own)
 }
 
 // maxRedirects is how many redirects one fetch follows.
@@ -122,6 +125,9 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true, // images are compressed; and the size limit counts what is read
+	}
+	if cfg.RootCAs != nil {
+		transport.TLSClientConfig = &tls.Config{RootCAs: cfg.RootCAs}
 	}
 	h.client = &http.Client{Transport: transport, CheckRedirect: h.checkRedirect}
 	h.known, _ = lru.New[string, Attributes](10_000)

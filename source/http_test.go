@@ -2,12 +2,15 @@ package source
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -72,6 +75,10 @@ func TestHTTPFetchAndRevalidate(t *testing.T) {
 	}
 	if inm := origin.Requests()[1].IfNoneMatch; inm != `"11"` {
 		t.Errorf("If-None-Match %q", inm)
+	}
+
+	if n := origin.Conns(); n != 1 {
+		t.Errorf("%d connections for 2 requests, want 1 (reused)", n)
 	}
 
 	// Changed: a 200 with the new version.
@@ -395,5 +402,37 @@ func TestHTTPHeaders(t *testing.T) {
 	_, err := h.Attributes(context.Background(), "fail")
 	if err == nil || strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "k3y") {
 		t.Errorf("error %v", err)
+	}
+}
+
+// TestHTTPS: an https origin is reached over HTTP/2 on one reused
+// connection.
+func TestHTTPS(t *testing.T) {
+	var protos []string
+	var mu sync.Mutex
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		protos = append(protos, r.Proto)
+		mu.Unlock()
+		_, _ = w.Write([]byte("secure bytes"))
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	h := newHTTP(t, HTTPConfig{URL: srv.URL + "/", AllowPrivateNetworks: true, RootCAs: roots})
+	for _, key := range []string{"a.jpg", "b.jpg", "c.jpg"} {
+		if a, err := h.Attributes(context.Background(), key); err != nil || a.Size != 12 {
+			t.Fatalf("%s: %+v, %v", key, a, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range protos {
+		if p != "HTTP/2.0" {
+			t.Errorf("protocols %v, want HTTP/2.0", protos)
+			break
+		}
 	}
 }
