@@ -1,5 +1,8 @@
-// Package source reads original images from blob storage through
-// gocloud.dev/blob: file://, mem://, s3://, gs:// and azblob:// buckets.
+// Package source reads original images: from blob storage through
+// gocloud.dev/blob (file://, mem://, s3://, gs:// and azblob:// buckets,
+// Store) and from HTTP(S) origins (HTTP, with SSRF-checked dialling in
+// guard.go). A Set holds several named sources and routes each key by its
+// first segment (set.go).
 //
 // It owns key hygiene (with internal/keys), the per-call storage timeout, the byte limit
 // on originals (limits.max_source_bytes) and the mapping of storage failures to

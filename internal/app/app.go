@@ -1,6 +1,7 @@
-// Package app wires one pixmill server from a Config: the source bucket, the
-// URL parser, the renderer and the HTTP server. cmd/pixmill and the
-// end-to-end tests build the server the same way through it.
+// Package app wires one pixmill server from a Config: the sources (a
+// source.Set), the URL parser, the renderer and the HTTP server.
+// cmd/pixmill and the end-to-end tests build the server the same way
+// through it.
 package app
 
 import (
