@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pixmill/pixmill/cache"
+	"github.com/pixmill/pixmill/source"
 	"github.com/pixmill/pixmill/transform/spec"
 )
 
@@ -39,7 +40,7 @@ func BenchmarkCacheKey(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				etag := variantETag(version, canonical, bc.format, bc.accept)
+				etag := variantETag(source.Default, version, canonical, bc.format, bc.accept)
 				if k := key + "\x00" + etag; len(k) == 0 {
 					b.Fatal("empty key")
 				}
@@ -57,12 +58,14 @@ func BenchmarkHeaderWriter(b *testing.B) {
 		Body: make([]byte, 30_000), ContentType: "image/webp", Format: "webp",
 		ETag: `"Q2xlYXJseSBhIHZhcmlhbnQgZXRh"`, LastModified: time.Unix(1_700_000_000, 0), SourceKey: "photos/2024/cat.jpg",
 	}
-	s.entryHeader(e)
+	v := variant{ref: source.Ref{Source: source.Default, Key: e.SourceKey}}
+	v.tag = purgeTag(v.ref)
+	s.entryHeader(e, v)
 	b.Run("entry", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			s.entryHeader(&cache.Entry{Body: e.Body, ContentType: e.ContentType, Format: e.Format,
-				ETag: e.ETag, LastModified: e.LastModified, SourceKey: e.SourceKey})
+				ETag: e.ETag, LastModified: e.LastModified, SourceKey: e.SourceKey}, v)
 		}
 	})
 	b.Run("hit", func(b *testing.B) {

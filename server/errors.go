@@ -18,6 +18,7 @@ var statusOf = map[fault.Kind]int{
 	fault.Undecodable:     http.StatusUnprocessableEntity,
 	fault.Overloaded:      http.StatusServiceUnavailable,
 	fault.UpstreamTimeout: http.StatusGatewayTimeout,
+	fault.BadGateway:      http.StatusBadGateway,
 	fault.Canceled:        499, // client closed the request; nobody reads it
 	fault.Internal:        http.StatusInternalServerError,
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pixmill/pixmill/source"
 	"github.com/pixmill/pixmill/transform"
 	"github.com/pixmill/pixmill/transform/spec"
 )
@@ -98,12 +99,21 @@ func secs(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second
 // version always render the same bytes. For a negotiated format the Accept
 // class stands in for the output format, since the format follows from it
 // and from the source (alpha, frames), which the version pins.
-func variantETag(sourceVersion, canonical string, format spec.Format, accept string) string {
+//
+// A named source's name is hashed in too, so that the same bytes behind two
+// sources (or a key that moves to a new source) never share a validator;
+// the default source's ETags are those of a single-source server, so that
+// adding sources does not invalidate every ETag a CDN holds.
+func variantETag(sourceName, sourceVersion, canonical string, format spec.Format, accept string) string {
 	negotiation := string(format)
 	if format == spec.FormatAuto {
 		negotiation = "auto:" + transform.ParseAccept(accept).Class()
 	}
-	sum := sha256.Sum256([]byte(sourceVersion + "\x00" + canonical + "\x00" + negotiation + "\x00" + transform.PipelineVersion))
+	in := sourceVersion + "\x00" + canonical + "\x00" + negotiation + "\x00" + transform.PipelineVersion
+	if sourceName != source.Default {
+		in += "\x00source=" + sourceName
+	}
+	sum := sha256.Sum256([]byte(in))
 	return `"` + base64.RawURLEncoding.EncodeToString(sum[:15]) + `"`
 }
 
@@ -127,6 +137,22 @@ func etagMatches(ifNoneMatch, etag string) bool {
 		}
 	}
 	return false
+}
+
+// fileName is the name a download of ref is offered under: its key, or for
+// an arbitrary URL (mode: any) the URL's path.
+func fileName(ref source.Ref) string {
+	if !ref.SignedOnly {
+		return ref.Key
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(ref.Key, "="))
+	if err != nil {
+		return "image"
+	}
+	if u, err := url.Parse(string(raw)); err == nil && path.Base(u.Path) != "/" && path.Base(u.Path) != "." {
+		return path.Base(u.Path)
+	}
+	return "image"
 }
 
 // contentDisposition names the file after the source key's stem and the
@@ -155,10 +181,17 @@ func contentDisposition(key string, ext string) string {
 	return v
 }
 
-// purgeTag is the CDN purge tag of a source key: short, header-safe, and the
-// same for every variant of the key.
-func purgeTag(key string) string {
-	sum := sha256.Sum256([]byte(key))
+// purgeTag is the CDN purge tag of an original: short, header-safe, and the
+// same for every variant of it. A named source's tag hashes its name and
+// its key apart ("media" NUL "2024/cat.jpg": keys hold no NUL, so no other
+// source's key hashes the same input); the default source's is the hash of
+// the key alone, as with a single source.
+func purgeTag(ref source.Ref) string {
+	in := ref.Key
+	if ref.Source != source.Default {
+		in = ref.Source + "\x00" + ref.Key
+	}
+	sum := sha256.Sum256([]byte(in))
 	return "src-" + base64.RawURLEncoding.EncodeToString(sum[:12])
 }
 
@@ -189,7 +222,7 @@ func appendStage(b []byte, name string, d time.Duration) []byte {
 
 // setCacheHeaders writes what a 200 and a 304 share: validator, caching
 // policy for browsers and for CDNs, Vary, and the purge tags.
-func (s *Server) setCacheHeaders(h http.Header, etag string, vary varyList, key string, p *cachePolicy) {
+func (s *Server) setCacheHeaders(h http.Header, etag string, vary varyList, tag string, p *cachePolicy) {
 	h.Set("ETag", etag)
 	h.Set("Cache-Control", p.cacheControl)
 	if p.cdnCacheControl != "" {
@@ -201,7 +234,6 @@ func (s *Server) setCacheHeaders(h http.Header, etag string, vary varyList, key 
 	if len(vary) > 0 {
 		h.Set("Vary", vary.String())
 	}
-	tag := purgeTag(key)
 	if s.cfg.Headers.SurrogateKeyHeader != "" {
 		h.Set(s.cfg.Headers.SurrogateKeyHeader, tag+" "+GlobalPurgeTag) // space-separated (Fastly, Akamai)
 	}

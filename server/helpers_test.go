@@ -28,6 +28,12 @@ type testServer struct {
 // serves it on 127.0.0.1:0 until the test ends.
 func startServer(t testing.TB, configYAML string) *testServer {
 	t.Helper()
+	return startServerWith(t, configYAML, app.Options{})
+}
+
+// startServerWith is startServer with app options (an injected resolver).
+func startServerWith(t testing.TB, configYAML string, opts app.Options) *testServer {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(path, []byte(configYAML), 0o600); err != nil {
 		t.Fatal(err)
@@ -41,7 +47,7 @@ func startServer(t testing.TB, configYAML string) *testServer {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, log)
+	a, err := app.NewWith(ctx, cfg, log, opts)
 	if err != nil {
 		cancel()
 		t.Fatalf("app: %v", err)

@@ -72,20 +72,31 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 		w.Header().Set("Accept-CH", "Sec-CH-DPR, Sec-CH-Width, Sec-CH-Viewport-Width")
 		req = s.applyHints(r, req, &vary)
 	}
+	ref, err := s.source.Resolve(req.Key)
+	if err != nil {
+		return s.fail(w, r, err), "none"
+	}
+	if ref.SignedOnly && !req.Signed {
+		// Arbitrary URLs are for signed requests only: neither a public
+		// preset nor signing.allow_unsigned reaches them.
+		s.metrics.rejected.WithLabelValues("signature").Inc()
+		return s.fail(w, r, fault.New(fault.Forbidden, "this source needs a signed URL")), "none"
+	}
 	accept := r.Header.Get("Accept")
 	attrs, fetchedAttrs, err := s.attributes(dl, req.Key)
 	if err != nil {
 		return s.fail(w, r, err), "none"
 	}
-	etag := variantETag(attrs.Version(), req.Canonical(), req.Options.Format, accept)
+	v := variant{ref: ref, tag: purgeTag(ref)}
+	etag := variantETag(ref.Source, attrs.Version(), req.Canonical(), req.Options.Format, accept)
 	if etagMatches(r.Header.Get("If-None-Match"), etag) {
-		s.setCacheHeaders(w.Header(), etag, vary, req.Key, &s.whole)
+		s.setCacheHeaders(w.Header(), etag, vary, v.tag, &s.whole)
 		w.WriteHeader(http.StatusNotModified)
 		return http.StatusNotModified, "none"
 	}
 
 	t := timing{fetch: fetchedAttrs}
-	entry, outcome, err := s.result(dl, req, attrs, etag, accept, &t)
+	entry, outcome, err := s.result(dl, req, v, attrs, etag, accept, &t)
 	if err != nil {
 		return s.fail(w, r, byHeaders(err, vary)), "none"
 	}
@@ -115,7 +126,7 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 // remembered for the error TTL (per variant: a corrupt last frame fails the
 // animation, not its first frame), so that retries cost no fetch and no
 // render.
-func (s *Server) result(dl *deadline, req presets.Request, attrs source.Attributes, etag, accept string, t *timing) (*cache.Entry, cache.Outcome, error) {
+func (s *Server) result(dl *deadline, req presets.Request, v variant, attrs source.Attributes, etag, accept string, t *timing) (*cache.Entry, cache.Outcome, error) {
 	key := req.Key + "\x00" + etag
 	if err, ok := s.undecodable.Get(key); ok {
 		return nil, cache.Hit, err
@@ -124,7 +135,7 @@ func (s *Server) result(dl *deadline, req presets.Request, attrs source.Attribut
 		return entry, cache.Hit, nil
 	}
 	entry, outcome, err := s.results.Do(dl.get(), key, func(ctx context.Context) (*cache.Entry, error) {
-		return s.renderEntry(ctx, req, attrs, etag, accept, t)
+		return s.renderEntry(ctx, req, v, attrs, etag, accept, t)
 	})
 	if err != nil {
 		err = renderFailure(err)
@@ -157,7 +168,7 @@ func (s *Server) attributes(dl *deadline, key string) (source.Attributes, time.D
 // renderEntry is a cache miss: fetch the original, wait for a transform
 // slot, render. The fetch comes first so that a slow storage answers 504
 // without holding a slot.
-func (s *Server) renderEntry(ctx context.Context, req presets.Request, attrs source.Attributes, etag, accept string, t *timing) (*cache.Entry, error) {
+func (s *Server) renderEntry(ctx context.Context, req presets.Request, v variant, attrs source.Attributes, etag, accept string, t *timing) (*cache.Entry, error) {
 	fetchStart := time.Now()
 	obj, err := s.source.ReadKnown(ctx, req.Key, attrs) // attributes already known: no second HEAD
 	if err != nil {
@@ -170,7 +181,7 @@ func (s *Server) renderEntry(ctx context.Context, req presets.Request, attrs sou
 		// The original changed since its attributes were cached: name the
 		// bytes that were read, and remember the new attributes.
 		s.attrs.Add(req.Key, obj.Attributes)
-		etag = variantETag(obj.Version(), req.Canonical(), req.Options.Format, accept)
+		etag = variantETag(v.ref.Source, obj.Version(), req.Canonical(), req.Options.Format, accept)
 	}
 
 	queueStart := time.Now()
@@ -198,7 +209,7 @@ func (s *Server) renderEntry(ctx context.Context, req presets.Request, attrs sou
 	}
 	e.Body, e.ContentType, e.Format = res.Body, transform.ContentType(res.Format), string(res.Format)
 	s.markDegraded(e, res.Degraded)
-	s.entryHeader(e)
+	s.entryHeader(e, v)
 	return e, nil
 }
 
@@ -213,21 +224,28 @@ func (s *Server) markDegraded(e *cache.Entry, reason string) {
 	e.ETag = degradedETag(e.ETag)
 }
 
+// variant is what the response needs to know about the original beyond
+// its attributes: which source holds it, and its purge tag.
+type variant struct {
+	ref source.Ref
+	tag string
+}
+
 // entryHeader builds the headers that depend only on the entry.
-func (s *Server) entryHeader(e *cache.Entry) {
+func (s *Server) entryHeader(e *cache.Entry, v variant) {
 	h := http.Header{}
 	policy := &s.whole
 	if e.Degraded {
 		policy = &s.degraded
 	}
-	s.setCacheHeaders(h, e.ETag, nil, e.SourceKey, policy)
+	s.setCacheHeaders(h, e.ETag, nil, v.tag, policy)
 	h.Set("Content-Type", e.ContentType)
 	h.Set("Content-Length", strconv.Itoa(len(e.Body)))
 	h.Set("X-Content-Type-Options", "nosniff")
 	if !e.LastModified.IsZero() {
 		h.Set("Last-Modified", e.LastModified.UTC().Format(http.TimeFormat))
 	}
-	h.Set("Content-Disposition", contentDisposition(e.SourceKey, transform.Extension(spec.Format(e.Format))))
+	h.Set("Content-Disposition", contentDisposition(fileName(v.ref), transform.Extension(spec.Format(e.Format))))
 	e.Header = h
 }
 
@@ -290,6 +308,12 @@ var ErrShuttingDown = errors.New("server shutting down")
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) int {
 	if errors.Is(context.Cause(r.Context()), ErrShuttingDown) {
 		err = fault.Wrap(fault.Overloaded, err, "server shutting down; retry")
+	}
+	switch {
+	case errors.Is(err, source.ErrBlockedAddress):
+		s.metrics.rejected.WithLabelValues("ssrf").Inc()
+	case errors.Is(err, source.ErrHostNotAllowed):
+		s.metrics.rejected.WithLabelValues("source_host").Inc()
 	}
 	status := s.writeError(w, err)
 	setLogField(w, slog.String("err", err.Error()))

@@ -48,12 +48,17 @@ func (s *Server) purge(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	ref, err := s.source.Resolve(key)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	n := s.results.PurgeSource(key)
 	s.attrs.Remove(key)
 	setLogField(w, slog.Int("purged", n))
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	_ = json.NewEncoder(w).Encode(map[string]any{"key": key, "purged": n, "tag": purgeTag(key)})
+	_ = json.NewEncoder(w).Encode(map[string]any{"key": key, "purged": n, "source": ref.Source, "tag": purgeTag(ref)})
 }
 
 // queryKey is the first key= parameter of a raw query, percent-decoded the

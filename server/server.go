@@ -20,8 +20,12 @@ import (
 	"github.com/pixmill/pixmill/transform/spec"
 )
 
-// Source is what the server needs of the originals' storage.
+// Source is what the server needs of the originals' storage
+// (source.Set). Keys are whole: their first segment may name a source.
 type Source interface {
+	// Resolve names the source that holds key and its key there; the
+	// source name is part of the ETag and the purge tag.
+	Resolve(key string) (source.Ref, error)
 	Attributes(ctx context.Context, key string) (source.Attributes, error)
 	ReadKnown(ctx context.Context, key string, a source.Attributes) (source.Object, error)
 	Ping(ctx context.Context) error

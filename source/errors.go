@@ -17,6 +17,7 @@ const (
 	msgTimeout     = "source storage timed out"
 	msgUnavailable = "source storage unavailable"
 	msgCanceled    = "request canceled"
+	msgBadGateway  = "source origin failed"
 )
 
 // classify turns a storage error into a fault. ctx is the caller's context

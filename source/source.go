@@ -1,5 +1,8 @@
-// Package source reads original images from blob storage through
-// gocloud.dev/blob: file://, mem://, s3://, gs:// and azblob:// buckets.
+// Package source reads original images: from blob storage through
+// gocloud.dev/blob (file://, mem://, s3://, gs:// and azblob:// buckets,
+// Store) and from HTTP(S) origins (HTTP, with SSRF-checked dialling in
+// guard.go). A Set holds several named sources and routes each key by its
+// first segment (set.go).
 //
 // It owns key hygiene (with internal/keys), the per-call storage timeout, the byte limit
 // on originals (limits.max_source_bytes) and the mapping of storage failures to
@@ -81,7 +84,7 @@ type Store struct {
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	switch {
 	case cfg.URL == "":
-		return nil, errors.New("source.url is empty")
+		return nil, errors.New("url is empty; supported schemes: " + SupportedSchemes)
 	case cfg.MaxBytes < 0:
 		return nil, fmt.Errorf("limits.max_source_bytes is %d, must be 0 (no limit) or more", cfg.MaxBytes)
 	case cfg.Timeout < 0:
@@ -90,19 +93,22 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
 	}
+	if err := checkBlobURL(cfg.URL); err != nil {
+		return nil, err
+	}
 	u, err := url.Parse(cfg.URL)
 	if err != nil {
-		return nil, fmt.Errorf("source.url: %w", err)
+		return nil, err
 	}
 	b, err := blob.OpenBucket(ctx, cfg.URL)
 	if err != nil {
-		return nil, fmt.Errorf("source.url: %w", err)
+		return nil, err
 	}
 	s := &Store{bucket: b, maxBytes: cfg.MaxBytes, timeout: cfg.Timeout}
 	if u.Scheme == "file" {
 		if s.root, err = openFileRoot(u); err != nil {
 			b.Close()
-			return nil, fmt.Errorf("source.url: %w", err)
+			return nil, err
 		}
 	}
 	return s, nil
@@ -297,3 +303,7 @@ func (s *Store) checkSize(size int64) error {
 	}
 	return nil
 }
+
+// Resolve makes a lone Store a whole set of sources: every key is its own,
+// in the default source.
+func (s *Store) Resolve(key string) (Ref, error) { return Ref{Source: Default, Key: key}, nil }

@@ -283,11 +283,12 @@ func TestOpen(t *testing.T) {
 		cfg  Config
 		want string // in the error
 	}{
-		{Config{URL: "foo://bucket"}, `"foo"`},
-		{Config{URL: ""}, "source.url is empty"},
+		{Config{URL: "foo://bucket"}, `scheme "foo" is not supported; supported schemes: file, mem, s3, gs, azblob (gocloud.dev/blob), http, https`},
+		{Config{URL: "https://media.example.com/"}, `scheme "https" is not supported`}, // a Store is blob only; a Set opens http(s)
+		{Config{URL: ""}, "url is empty"},
 		{Config{URL: "mem://", MaxBytes: -1}, "limits.max_source_bytes"},
 		{Config{URL: "mem://", Timeout: -time.Second}, "timeout"},
-		{Config{URL: "file:///nonexistent/pixmill/dir"}, "source.url"},
+		{Config{URL: "file:///nonexistent/pixmill/dir"}, "no such file"},
 	}
 	for _, tt := range tests {
 		s, err := Open(context.Background(), tt.cfg)

@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sort"
 	"strings"
 	"syscall"
 
@@ -152,7 +153,7 @@ func serve(cfg config.Config, stderr io.Writer) error {
 		log.Warn("no signing.keys configured: signing with a random key made for this process; set signing.keys (or PIXMILL_SIGNING_KEYS) for URLs that outlive it")
 	}
 	log.Info("pixmill serving", "listen", public.Addr().String(), "metrics", addr(metrics),
-		"source", redactURL(cfg.Source.URL), "libvips", vipsVersion(), "version", version)
+		"sources", sourceList(cfg), "libvips", vipsVersion(), "version", version)
 	printExamples(stderr, a, public.Addr())
 	err = a.Serve(ctx, public, metrics, cfg.ShutdownGrace.D())
 	log.Info("pixmill stopped")
@@ -198,6 +199,27 @@ func addr(l net.Listener) string {
 		return ""
 	}
 	return l.Addr().String()
+}
+
+// sourceList names each source and its URL (redacted), for the start-up line.
+func sourceList(cfg config.Config) string {
+	var parts []string
+	if cfg.Source.URL != "" {
+		parts = append(parts, "default="+redactURL(cfg.Source.URL))
+	}
+	names := make([]string, 0, len(cfg.Sources))
+	for name := range cfg.Sources {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		u := redactURL(cfg.Sources[name].URL)
+		if cfg.Sources[name].Mode == "any" {
+			u = "any-url"
+		}
+		parts = append(parts, name+"="+u)
+	}
+	return strings.Join(parts, " ")
 }
 
 // redactURL drops query parameters, which may carry credentials.

@@ -1,6 +1,7 @@
-// Package app wires one pixmill server from a Config: the source bucket, the
-// URL parser, the renderer and the HTTP server. cmd/pixmill and the
-// end-to-end tests build the server the same way through it.
+// Package app wires one pixmill server from a Config: the sources (a
+// source.Set), the URL parser, the renderer and the HTTP server.
+// cmd/pixmill and the end-to-end tests build the server the same way
+// through it.
 package app
 
 import (
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"golang.org/x/net/netutil"
@@ -26,14 +28,26 @@ import (
 type App struct {
 	Config       config.Config
 	Parser       *presets.Parser
-	Store        *source.Store
+	Sources      *source.Set
 	Renderer     *transform.Renderer
 	Server       *server.Server
 	GeneratedKey bool // no signing key was configured; one was made for this process
 }
 
+// Options are what a test changes about an App beyond its config.
+type Options struct {
+	// Resolver finds the addresses of HTTP sources' hosts; nil means the
+	// system's. Tests inject one so that no DNS query leaves the machine.
+	Resolver source.Resolver
+}
+
 // New builds an App from cfg: each package from its part of the file.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	return NewWith(ctx, cfg, log, Options{})
+}
+
+// NewWith is New with opts.
+func NewWith(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*App, error) {
 	parser, generated, err := NewParser(&cfg)
 	if err != nil {
 		return nil, err
@@ -48,12 +62,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		client.GridSize = cfg.Vision.Grid
 		renderer.UseVision(vision.NewLocator(client, cfg.LocatorConfig(), metrics.VisionObserver()))
 	}
-	store, err := source.Open(ctx, cfg.SourceConfig())
+	sources, err := cfg.SourcesConfig(os.LookupEnv)
 	if err != nil {
-		return nil, fmt.Errorf("source.url: %w", err)
+		return nil, err
 	}
-	srv := server.New(cfg.ServerConfig(), parser, store, renderer, metrics, log)
-	return &App{Config: cfg, Parser: parser, Store: store, Renderer: renderer, Server: srv, GeneratedKey: generated}, nil
+	for name, sc := range sources {
+		if sc.IsHTTP() {
+			sc.Resolver = opts.Resolver
+			sources[name] = sc
+		}
+	}
+	set, err := source.OpenSet(ctx, sources) // errors name the key
+	if err != nil {
+		return nil, err
+	}
+	srv := server.New(cfg.ServerConfig(), parser, set, renderer, metrics, log)
+	return &App{Config: cfg, Parser: parser, Sources: set, Renderer: renderer, Server: srv, GeneratedKey: generated}, nil
 }
 
 // NewParser builds the URL parser from cfg (a signing key is generated when
@@ -67,8 +91,8 @@ func NewParser(cfg *config.Config) (*presets.Parser, bool, error) {
 	return p, generated, nil
 }
 
-// Close releases the source bucket.
-func (a *App) Close() error { return a.Store.Close() }
+// Close releases the sources.
+func (a *App) Close() error { return a.Sources.Close() }
 
 // MaxHeaderBytes bounds a request's header block on the public listener
 // (Go answers 431 past it). Go's default, 1 MiB, let a few hundred slow

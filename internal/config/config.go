@@ -34,6 +34,7 @@ type Config struct {
 	Listen        string                    `yaml:"listen"`
 	MetricsListen string                    `yaml:"metrics_listen"`
 	Source        Source                    `yaml:"source"`
+	Sources       map[string]Source         `yaml:"sources"`
 	Signing       Signing                   `yaml:"signing"`
 	Presets       map[string]presets.Preset `yaml:"presets"`
 	Limits        Limits                    `yaml:"limits"`
@@ -56,9 +57,21 @@ type Admin struct {
 	Token string `yaml:"token"`
 }
 
+// Source is one source: source (the default source, as before several
+// sources existed) or an entry of sources. The keys after timeout are for
+// http(s) sources (docs/sources.md).
 type Source struct {
 	URL     string   `yaml:"url"`
 	Timeout Duration `yaml:"timeout"`
+
+	Mode                 string            `yaml:"mode"`      // "" (prefix) or "any": the key is a base64url URL
+	MaxBytes             int64             `yaml:"max_bytes"` // 0: limits.max_source_bytes
+	ConnectTimeout       Duration          `yaml:"connect_timeout"`
+	HeaderTimeout        Duration          `yaml:"header_timeout"`
+	AllowHosts           []string          `yaml:"allow_hosts"`
+	AllowPrivateNetworks bool              `yaml:"allow_private_networks"`
+	AllowNetworks        []string          `yaml:"allow_networks"`
+	Headers              map[string]string `yaml:"headers"` // values may hold ${ENV_VAR}
 }
 
 type Signing struct {
@@ -203,7 +216,9 @@ func Load(path string) (Config, error) {
 		}
 		// The sample presets belong to the built-in configuration only: a
 		// file states all of its presets, so no public preset appears unasked.
+		// The samples folder likewise serves only a file that names no source.
 		c.Presets = nil
+		c.Source.URL = ""
 		dec := yaml.NewDecoder(strings.NewReader(string(b)))
 		dec.KnownFields(true)                                             // a misspelt key is an error, not a silent default
 		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // an empty file means defaults
@@ -213,8 +228,14 @@ func Load(path string) (Config, error) {
 	if err := applyEnv(&c, os.LookupEnv); err != nil {
 		return c, err
 	}
+	if c.Source.URL == "" && len(c.Sources) == 0 {
+		c.Source.URL = Default().Source.URL
+	}
 	c.resolve()
 	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	if _, err := c.SourcesConfig(os.LookupEnv); err != nil {
 		return c, err
 	}
 	// What a package owns it checks, naming the key: the pipeline's limits
@@ -230,16 +251,30 @@ func (c *Config) resolve() {
 	if c.Limits.Concurrency <= 0 {
 		c.Limits.Concurrency = server.DefaultConfig().Concurrency
 	}
-	// file:// URLs relative to the working directory, as in the defaults.
-	if rest, ok := strings.CutPrefix(c.Source.URL, "file://"); ok && !strings.HasPrefix(rest, "/") {
-		path, query, _ := strings.Cut(rest, "?")
-		if abs, err := filepath.Abs(path); err == nil {
-			c.Source.URL = "file://" + filepath.ToSlash(abs)
-			if query != "" {
-				c.Source.URL += "?" + query
-			}
-		}
+	c.Source.URL = absFileURL(c.Source.URL)
+	for name, src := range c.Sources {
+		src.URL = absFileURL(src.URL)
+		c.Sources[name] = src
 	}
+}
+
+// absFileURL makes a file:// URL relative to the working directory (as in
+// the defaults) absolute.
+func absFileURL(u string) string {
+	rest, ok := strings.CutPrefix(u, "file://")
+	if !ok || strings.HasPrefix(rest, "/") {
+		return u
+	}
+	path, query, _ := strings.Cut(rest, "?")
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return u
+	}
+	u = "file://" + filepath.ToSlash(abs)
+	if query != "" {
+		u += "?" + query
+	}
+	return u
 }
 
 // Validate names the first bad key among those only the file has: what
@@ -250,7 +285,8 @@ func (c *Config) Validate() error {
 		msg string
 	}{
 		{c.Listen == "", "listen must be set"},
-		{c.Source.URL == "", "source.url must be set"},
+		{c.Source.URL == "" && len(c.Sources) == 0, "source.url or sources must be set"},
+		{c.Source.URL != "" && hasKey(c.Sources, "default"), "source.url and sources.default both name the default source: keep one"},
 		{c.Source.Timeout <= 0, "source.timeout must be positive"},
 		{c.Limits.MaxSourceBytes <= 0, "limits.max_source_bytes must be positive"},
 		{c.Limits.Queue < 0, "limits.queue must not be negative"},

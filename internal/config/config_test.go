@@ -117,6 +117,18 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"unknown input format", "formats: { inputs: [jpeg, bmpx] }", "", "formats.inputs"},
 		{"max_dpr under 1", "limits: { max_dpr: 0.5 }", "", "limits.max_dpr"},
 		{"signing size", "signing: { size: 40 }", "", "signing.size"},
+		// issue 11: sources
+		{"source.url scheme", `source: { url: "ftp://x/" }`, "", `source.url: scheme "ftp" is not supported; supported schemes: file, mem, s3, gs, azblob (gocloud.dev/blob), http, https`},
+		{"sources url scheme", `sources: { media: { url: "ftp://x/" } }`, "", `sources.media.url: scheme "ftp"`},
+		{"two defaults", `{ source: { url: "mem://" }, sources: { default: { url: "mem://" } } }`, "", "source.url and sources.default both"},
+		{"source without url", `sources: { media: { timeout: 1s } }`, "", "sources.media.url must be set"},
+		{"bad source name", `sources: { Media: { url: "mem://" } }`, "", "sources.Media: source name"},
+		{"bad mode", `sources: { media: { url: "mem://", mode: all } }`, "", "sources.media.mode"},
+		{"negative source timeout", `sources: { media: { url: "mem://", timeout: -1s } }`, "", "sources.media.timeout must not be negative"},
+		{"negative max_bytes", `sources: { media: { url: "mem://", max_bytes: -1 } }`, "", "sources.media.max_bytes"},
+		{"bad allow_networks", `sources: { web: { url: "https://x/", allow_networks: [10.0.0.0/40] } }`, "", "sources.web.allow_networks[0]"},
+		{"bad header name", `sources: { web: { url: "https://x/", headers: { "X Key": a } } }`, "", "sources.web.headers.X Key"},
+		{"unset header env", `sources: { web: { url: "https://x/", headers: { Authorization: "Bearer ${PIXMILL_TEST_UNSET_TOKEN}" } } }`, "", "sources.web.headers.Authorization: environment variable PIXMILL_TEST_UNSET_TOKEN is not set"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,6 +157,63 @@ func TestGoodValuesStillLoad(t *testing.T) {
 		if _, err := Load(writeConfig(t, body)); err != nil {
 			t.Errorf("%s: %v", body, err)
 		}
+	}
+}
+
+// TestSources: named sources with their defaults from source.timeout and
+// limits.max_source_bytes, header values from the environment, and a file
+// with only sources serving no samples folder as default.
+func TestSources(t *testing.T) {
+	t.Setenv("PIXMILL_TEST_ORIGIN_TOKEN", "s3cret")
+	c, err := Load(writeConfig(t, `
+source: { timeout: 3s }
+limits: { max_source_bytes: 1000 }
+sources:
+  media: { url: "file://samples" }
+  web:   { url: "https://media.example.com/originals/", timeout: 2s, max_bytes: 500, allow_hosts: ["*.example.com"],
+           allow_networks: ["10.1.2.3", "192.168.0.0/16"], headers: { Authorization: "Bearer ${PIXMILL_TEST_ORIGIN_TOKEN}" } }
+  url:   { mode: any, allow_hosts: [images.example.com] }
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.SourcesConfig(os.LookupEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got[source.Default]; ok || len(got) != 3 {
+		t.Errorf("sources %v: want media, web and url and no default", got)
+	}
+	wd, _ := os.Getwd()
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"media url made absolute", got["media"].URL, "file://" + filepath.Join(wd, "samples")},
+		{"media timeout from source.timeout", got["media"].Timeout, 3 * time.Second},
+		{"media max_bytes from limits", got["media"].MaxBytes, int64(1000)},
+		{"web timeout", got["web"].Timeout, 2 * time.Second},
+		{"web max_bytes", got["web"].MaxBytes, int64(500)},
+		{"web header from env", got["web"].Headers["Authorization"], "Bearer s3cret"},
+		{"web allow_networks", len(got["web"].AllowNetworks), 2},
+		{"web allow_networks host", got["web"].AllowNetworks[0].String(), "10.1.2.3/32"},
+		{"web is http", got["web"].IsHTTP(), true},
+		{"url any", got["url"].Any, true},
+		{"config key", got["web"].ConfigKey, "sources.web"},
+	}
+	for _, ch := range checks {
+		if ch.got != ch.want {
+			t.Errorf("%s = %v, want %v", ch.name, ch.got, ch.want)
+		}
+	}
+
+	// A lone source.url, http(s) included, is the default source.
+	c, err = Load(writeConfig(t, `source: { url: "https://media.example.com/" }`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.SourcesConfig(os.LookupEnv); err != nil || got[source.Default].URL != "https://media.example.com/" || got[source.Default].ConfigKey != "source.url" {
+		t.Errorf("https source.url: %+v, %v", got, err)
 	}
 }
 

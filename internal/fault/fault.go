@@ -23,10 +23,11 @@ const (
 	Overloaded                  // queue full or queue wait exceeded (503)
 	UpstreamTimeout             // source storage did not answer in time (504)
 	Canceled                    // the client went away; nobody reads the answer
+	BadGateway                  // an HTTP origin answered 5xx or broke the exchange (502)
 )
 
 var kindNames = [...]string{"internal", "bad_request", "forbidden", "not_found", "too_large",
-	"unsupported", "undecodable", "overloaded", "upstream_timeout", "canceled"}
+	"unsupported", "undecodable", "overloaded", "upstream_timeout", "canceled", "bad_gateway"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

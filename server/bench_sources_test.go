@@ -1,0 +1,57 @@
+package server_test
+
+import (
+	"net/http"
+	"sync/atomic"
+	"testing"
+
+	"github.com/pixmill/pixmill/internal/testorigin"
+	"github.com/pixmill/pixmill/presets"
+)
+
+// BenchmarkMissPathSource is BenchmarkMissPath's miss (L1 off) with the
+// same photos read from a file:// source and from an HTTP source (a
+// loopback origin serving the same folder), to price the HTTP fetch: the
+// attributes are cached after the first round, so each miss is one read
+// (file) or one GET (HTTP). f=json prices the fetch with almost no render
+// behind it. Run it with
+//
+//	go test ./server -run '^$' -bench MissPathSource -benchtime 24x
+func BenchmarkMissPathSource(b *testing.B) {
+	corpus := corpusDir(b)
+	origin := testorigin.Start(b, testorigin.Files(corpus))
+	s := startServer(b, `
+sources:
+  file: { url: "file://`+corpus+`" }
+  web:  { url: "`+origin.URL+`/", allow_private_networks: true }
+signing: { keys: ["`+testKey+`"] }
+cache: { max_bytes: 0 }
+log: { level: warn }
+`)
+	handler := s.App.Server.Handler()
+	for _, f := range []struct{ name, tr string }{{"jpeg", "f=jpeg,q=80"}, {"json", "f=json"}} {
+		for _, src := range []string{"file", "web"} {
+			var paths []string
+			for _, p := range missPhotos {
+				paths = append(paths, s.sign(b, "/w=512,h=512,fit=scale-down,"+f.tr+"/"+src+"/"+presets.EscapeKey(p)))
+			}
+			b.Run(f.name+"/"+src, func(b *testing.B) {
+				var next atomic.Int64
+				b.ReportAllocs()
+				b.SetParallelism(1)
+				b.RunParallel(func(pb *testing.PB) {
+					w := &statusWriter{discardWriter: discardWriter{h: http.Header{}}}
+					for pb.Next() {
+						req, _ := http.NewRequest(http.MethodGet, paths[int(next.Add(1))%len(paths)], nil)
+						clear(w.h)
+						handler.ServeHTTP(w, req)
+						if w.status != http.StatusOK {
+							b.Errorf("status %d", w.status)
+							return
+						}
+					}
+				})
+			})
+		}
+	}
+}
