@@ -141,7 +141,8 @@ async function showOverlay(previewURL, jsonURL, gen) {
   const o = desc.output;
   $("source-info").textContent = `source ${desc.width} × ${desc.height} ${desc.format}, orientation ${desc.orientation}` +
     `${desc.frames > 1 ? `, ${desc.frames} frames` : ""} → output ${o.width} × ${o.height} ${o.format}` +
-    `; ${(desc.faces || []).length} face(s)`;
+    `; ${(desc.faces || []).length} face(s)` +
+    (!desc.crop && /^(face|auto)$/.test($("g").value) ? " (nothing to crop: the sidecar is asked only when a crop is placed)" : "");
 }
 
 async function showFormats(urls, gen) {
