@@ -56,6 +56,8 @@ type Config struct {
 	AdminToken  string        // bearer token for /admin/*; "" disables them
 	ClientHints bool          // honour Sec-CH-DPR / Sec-CH-Width / Sec-CH-Viewport-Width
 	HintLadder  []int         // widths hints snap to when the preset has none
+
+	Playground PlaygroundConfig // /_playground: off by default (playground.go)
 }
 
 // Server serves images. Build it with New and mount Handler.
@@ -143,7 +145,8 @@ func failureTTL(errorTTL time.Duration) time.Duration {
 	return 5 * time.Second
 }
 
-// Handler is the public router: health, readiness and images.
+// Handler is the public router: health, readiness, images, purge and the
+// playground (playground.go).
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
 	r.Use(requestID, s.accessLog, s.recoverPanics)
@@ -155,6 +158,7 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "use POST", http.StatusMethodNotAllowed)
 	})
+	s.playground(r)
 	// Everything else is an image path. It is routed as chi's NotFound
 	// rather than a "/*" pattern, which would store a path value (and copy
 	// the request) on every request.

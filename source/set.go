@@ -253,3 +253,57 @@ func (s *Set) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// List lists served keys (source prefix included) under prefix, at most
+// limit, for the playground. A prefix that starts with a named blob source
+// lists that source; otherwise the default source is listed (keys that
+// would route to a named source left out), then every named blob source
+// whose name starts with prefix. HTTP origins cannot list.
+func (s *Set) List(ctx context.Context, prefix string, limit int) ([]string, error) {
+	if first, rest, ok := strings.Cut(prefix, "/"); ok && first != Default {
+		if m, ok := s.members[first]; ok {
+			if m.blob == nil {
+				return nil, nil
+			}
+			keys, err := m.blob.List(ctx, rest, limit)
+			return prefixed(first, keys), err
+		}
+	}
+	var out []string
+	if s.def != nil && s.def.blob != nil {
+		keys, err := s.def.blob.List(ctx, prefix, limit)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			if ref, err := s.Resolve(k); err == nil && ref.Source == Default {
+				out = append(out, k)
+			}
+		}
+	}
+	names := make([]string, 0, len(s.members))
+	for name, m := range s.members {
+		if name != Default && m.blob != nil && strings.HasPrefix(name, prefix) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if len(out) >= limit {
+			break
+		}
+		keys, err := s.members[name].blob.List(ctx, "", limit-len(out))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, prefixed(name, keys)...)
+	}
+	return out, nil
+}
+
+func prefixed(name string, keys []string) []string {
+	for i, k := range keys {
+		keys[i] = name + "/" + k
+	}
+	return keys
+}

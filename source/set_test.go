@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -122,5 +123,45 @@ func TestOpenSetErrors(t *testing.T) {
 		if key, _, _ := strings.Cut(tt.want, ":"); strings.Count(err.Error(), key) > 1 {
 			t.Errorf("error %q names %s more than once", err, key)
 		}
+	}
+}
+
+// TestSetList: listing names every served key with its source prefix, and
+// each listed key reads back from the source it names.
+func TestSetList(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	writeFile(t, a, "x.jpg", []byte("default x"))
+	writeFile(t, a, "dir/y.jpg", []byte("default y"))
+	writeFile(t, a, "media/shadowed.jpg", []byte("routes to media, not here")) // first segment names a source
+	writeFile(t, b, "m.jpg", []byte("media m"))
+	s, err := OpenSet(context.Background(), map[string]NamedConfig{
+		Default: {URL: "file://" + filepath.ToSlash(a)},
+		"media": {URL: "file://" + filepath.ToSlash(b)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, tc := range []struct {
+		prefix string
+		want   []string
+	}{
+		{"", []string{"dir/y.jpg", "x.jpg", "media/m.jpg"}},
+		{"dir/", []string{"dir/y.jpg"}},
+		{"media/", []string{"media/m.jpg"}},
+		{"me", []string{"media/m.jpg"}},
+	} {
+		got, err := s.List(context.Background(), tc.prefix, 10)
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("List(%q) = %q, %v; want %q", tc.prefix, got, err, tc.want)
+		}
+		for _, k := range got {
+			if _, err := s.Attributes(context.Background(), k); err != nil {
+				t.Errorf("listed %s does not read: %v", k, err)
+			}
+		}
+	}
+	if got, _ := s.List(context.Background(), "", 1); len(got) != 1 {
+		t.Errorf("limit 1 listed %q", got)
 	}
 }

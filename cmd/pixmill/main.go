@@ -152,6 +152,11 @@ func serve(cfg config.Config, stderr io.Writer) error {
 	if a.GeneratedKey {
 		log.Warn("no signing.keys configured: signing with a random key made for this process; set signing.keys (or PIXMILL_SIGNING_KEYS) for URLs that outlive it")
 	}
+	if pg := cfg.Playground; pg.Enabled {
+		// The page signs whatever it is asked to (docs/operations.md).
+		log.Warn("playground enabled at /_playground: it signs any URL for the clients it serves",
+			"allow_remote", pg.AllowRemote)
+	}
 	log.Info("pixmill serving", "listen", public.Addr().String(), "metrics", addr(metrics),
 		"sources", sourceList(cfg), "libvips", vipsVersion(), "version", version)
 	printExamples(stderr, a, public.Addr())
@@ -180,6 +185,9 @@ func printExamples(w io.Writer, a *app.App, at net.Addr) {
 			fmt.Fprintf(w, "  ladder width:   %s/_/%s,w=%d/grace_hopper.jpg\n", base, name, pr.Widths[0])
 		}
 		break
+	}
+	if a.Config.Playground.Enabled {
+		fmt.Fprintln(w, "  playground:     "+base+"/_playground/")
 	}
 }
 

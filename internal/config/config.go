@@ -44,6 +44,7 @@ type Config struct {
 	ClientHints   ClientHints               `yaml:"client_hints"`
 	Admin         Admin                     `yaml:"admin"`
 	Vision        Vision                    `yaml:"vision"`
+	Playground    Playground                `yaml:"playground"`
 	Log           Log                       `yaml:"log"`
 	ShutdownGrace Duration                  `yaml:"shutdown_grace"`
 }
@@ -51,6 +52,12 @@ type Config struct {
 type ClientHints struct {
 	Enabled bool  `yaml:"enabled"`
 	Widths  []int `yaml:"widths"`
+}
+
+// Playground is the /_playground page (server.PlaygroundConfig).
+type Playground struct {
+	Enabled     bool `yaml:"enabled"`
+	AllowRemote bool `yaml:"allow_remote"`
 }
 
 type Admin struct {
@@ -199,6 +206,7 @@ func Default() Config {
 	c.Vision = Vision{Timeout: Duration(loc.Timeout), BreakerFailures: loc.BreakerFailures,
 		BreakerCooldown: Duration(loc.BreakerCooldown), CacheSize: loc.CacheSize, Grid: vision.DefaultGrid}
 	c.ClientHints.Widths = srv.HintLadder
+	c.Playground = Playground{Enabled: srv.Playground.Enabled, AllowRemote: srv.Playground.AllowRemote}
 	c.Log.Level = "info"
 	c.ShutdownGrace = Duration(25 * time.Second) // under Kubernetes' default 30 s termination grace
 	return c

@@ -91,5 +91,6 @@ func (c *Config) ServerConfig() server.Config {
 	s.Queue = c.Limits.Queue
 	s.QueueTimeout = c.Limits.QueueTimeout.D()
 	s.RequestTimeout = c.Limits.RequestTimeout.D()
+	s.Playground = server.PlaygroundConfig{Enabled: c.Playground.Enabled, AllowRemote: c.Playground.AllowRemote}
 	return s
 }
