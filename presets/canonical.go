@@ -1,6 +1,7 @@
 package presets
 
 import (
+	"bytes"
 	"strconv"
 
 	"github.com/pixmill/pixmill/transform/spec"
@@ -38,6 +39,15 @@ func canonical(o spec.Options) string {
 	if o.Blur != 0 {
 		item("blur")
 		b = appendFloat(b, o.Blur)
+	}
+	if r := o.Region; r != nil {
+		item("crop")
+		for i, c := range []spec.Coord{r.X, r.Y, r.W, r.H} {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendCoord(b, c)
+		}
 	}
 	if o.DPR != 1 {
 		item("dpr")
@@ -102,6 +112,17 @@ func canonical(o spec.Options) string {
 // appendFloat writes the shortest decimal that parses back to f exactly,
 // never with an exponent: 2 -> "2", 1.50 -> "1.5".
 func appendFloat(b []byte, f float64) []byte { return strconv.AppendFloat(b, f, 'f', -1, 64) }
+
+// appendCoord writes a region value; a fraction keeps its decimal point
+// ("1.0", not "1"), which is what tells it from pixels.
+func appendCoord(b []byte, c spec.Coord) []byte {
+	n := len(b)
+	b = appendFloat(b, c.V)
+	if c.Frac && !bytes.ContainsRune(b[n:], '.') {
+		b = append(b, ".0"...)
+	}
+	return b
+}
 
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 

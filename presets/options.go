@@ -10,7 +10,7 @@ import (
 
 // field is one bit per option: which fields of spec.Options an option (or a
 // preset) sets. Presets are applied by copying the fields in their mask.
-type field uint16
+type field uint32
 
 const (
 	fWidth field = 1 << iota
@@ -27,6 +27,7 @@ const (
 	fFlip
 	fMetadata
 	fAnim
+	fRegion
 )
 
 // option is one transform option: its name, its alias and how a value is
@@ -36,6 +37,10 @@ type option struct {
 	field       field
 	set         func(p *Parser, o *spec.Options, v string) error
 }
+
+// valueParts is how many comma-separated values an option takes where it
+// is more than one: crop=x,y,w,h. The parser joins them into one value.
+var valueParts = map[string]int{"crop": 4}
 
 // options is the option table, in documentation order.
 var options = []*option{
@@ -137,6 +142,50 @@ var options = []*option{
 		}
 		return nil
 	}},
+	{"crop", "", fRegion, func(_ *Parser, o *spec.Options, v string) error {
+		r, err := parseRegion(v)
+		if err != nil {
+			return err
+		}
+		o.Region = &r
+		return nil
+	}},
+}
+
+// maxRegionPx bounds a region's pixel values: far past any source the
+// limits admit, small enough that sums of them never overflow.
+const maxRegionPx = 1 << 24
+
+// parseRegion reads "x,y,w,h" (or "x;y;w;h"): each value is whole source
+// pixels ("120") or a fraction of the source's side, written with a
+// decimal point ("0.25", "1.0"). w and h must be positive.
+func parseRegion(v string) (spec.Region, error) {
+	sep := ","
+	if strings.Contains(v, ";") {
+		sep = ";"
+	}
+	parts := strings.Split(v, sep)
+	if len(parts) != 4 {
+		return spec.Region{}, bad("crop: %q is not x,y,w,h (source pixels, or fractions written with a decimal point)", v)
+	}
+	var c [4]spec.Coord
+	for i, s := range parts {
+		f, ok := decimal(s)
+		if !ok {
+			return spec.Region{}, bad("crop: %q is not a number of pixels or a fraction like 0.25", s)
+		}
+		c[i].Frac = strings.Contains(s, ".")
+		switch {
+		case c[i].Frac && f > 1:
+			return spec.Region{}, bad("crop: fraction %s is out of range 0..1", s)
+		case !c[i].Frac && f > maxRegionPx:
+			return spec.Region{}, bad("crop: %s px is out of range 0..%d", s, maxRegionPx)
+		case i >= 2 && f == 0:
+			return spec.Region{}, bad("crop: width and height must be positive, got %s", s)
+		}
+		c[i].V = f
+	}
+	return spec.Region{X: c[0], Y: c[1], W: c[2], H: c[3]}, nil
 }
 
 // optionByName maps names and aliases to options.
@@ -312,6 +361,9 @@ func copyFields(dst, src *spec.Options, mask field) {
 	}
 	if mask&fAnim != 0 {
 		dst.Anim = clonePtr(src.Anim)
+	}
+	if mask&fRegion != 0 {
+		dst.Region = clonePtr(src.Region)
 	}
 }
 

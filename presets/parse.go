@@ -145,6 +145,18 @@ func (p *Parser) applyTransform(t string, withPresets bool) (state, error) {
 			if o == nil {
 				return st, bad("unknown option %q", name)
 			}
+			// An option of several values takes the items after it
+			// (crop=x,y,w,h), unless its value says it is whole.
+			if n := valueParts[o.name]; n > 1 && !strings.Contains(val, ";") {
+				for range n - 1 {
+					var next string
+					if !more {
+						return st, bad("%s: %q needs %d comma-separated values", name, item, n)
+					}
+					next, rest, more = strings.Cut(rest, ",")
+					val += "," + next
+				}
+			}
 			if err := o.set(p, &st.opts, val); err != nil {
 				return st, err
 			}

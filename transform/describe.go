@@ -19,6 +19,7 @@ type Description struct {
 	HasAlpha    bool        `json:"has_alpha"`
 	Output      OutputShape `json:"output"`
 	Crop        *Rect       `json:"crop,omitempty"`       // in the pixels of Width×Height, before rotate and flip
+	Region      *Rect       `json:"region,omitempty"`     // the URL's crop=/trim window, in the same pixels
 	FocusedBy   string      `json:"focused_by,omitempty"` // faces, saliency (sidecar) or attention (libvips)
 	Faces       []Box       `json:"faces,omitempty"`
 	// Degraded is set when the crop is a fallback (the sidecar did not
@@ -102,7 +103,8 @@ func (r *Renderer) Describe(ctx context.Context, orig Original, opts spec.Option
 		Frames:      src.Frames,
 		HasAlpha:    src.HasAlpha,
 		Output:      OutputShape{Width: plan.CanvasW, Height: plan.CanvasH, Format: string(plan.Format)},
-		Crop:        plan.SourceCrop(),
+		Crop:        plan.KeptSource(),
+		Region:      plan.Window,
 		Animation:   plan.Animation,
 	}, nil
 }

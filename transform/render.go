@@ -119,7 +119,8 @@ func (r *Renderer) prepare(buf []byte, opts spec.Options, accept string) (*Plan,
 		// The plan f=json describes is the one the same URL without f would render.
 		format = Negotiate(spec.FormatUnset, accept, info, opts.KeepAnimation())
 	}
-	return NewPlan(info, opts, format, r.cfg), buf, nil
+	plan, err := NewPlan(info, opts, format, r.cfg)
+	return plan, buf, err
 }
 
 // Original is the source a render reads: its bytes, and an ID naming this

@@ -93,7 +93,57 @@ type Options struct {
 	FlipH, FlipV  bool
 	Metadata      Metadata
 	Anim          *bool // nil = default (keep animation)
+
+	// Region is the part of the EXIF-oriented source that the rest of the
+	// options apply to (crop=x,y,w,h); nil is the whole source.
+	Region *Region
 }
+
+// Coord is one value of a region: source pixels, or a fraction (0..1) of
+// the source's side when Frac is set.
+type Coord struct {
+	V    float64
+	Frac bool
+}
+
+// px resolves c against a side of n pixels.
+func (c Coord) px(n int) float64 {
+	if c.Frac {
+		return c.V * float64(n)
+	}
+	return c.V
+}
+
+// Region is a window x,y,w,h of the EXIF-oriented source.
+type Region struct{ X, Y, W, H Coord }
+
+// whole reports a region that is the whole source whatever its size.
+func (r Region) whole() bool {
+	return r.X.V == 0 && r.Y.V == 0 && r.W.Frac && r.W.V == 1 && r.H.Frac && r.H.V == 1
+}
+
+// Resolve is r in the pixels of a w×h source, clamped to it: edges are
+// rounded, so that fractions that tile the source tile it exactly. ok is
+// false when nothing of the source is left.
+func (r Region) Resolve(w, h int) (x, y, rw, rh int, ok bool) {
+	x0 := clampInt(roundInt(r.X.px(w)), 0, w)
+	y0 := clampInt(roundInt(r.Y.px(h)), 0, h)
+	x1 := clampInt(roundInt(r.X.px(w)+r.W.px(w)), x0, w)
+	y1 := clampInt(roundInt(r.Y.px(h)+r.H.px(h)), y0, h)
+	return x0, y0, x1 - x0, y1 - y0, x1 > x0 && y1 > y0
+}
+
+func roundInt(f float64) int {
+	switch {
+	case f >= 1<<30:
+		return 1 << 30
+	case f <= 0:
+		return 0
+	}
+	return int(f + 0.5)
+}
+
+func clampInt(v, lo, hi int) int { return max(lo, min(v, hi)) }
 
 // Normalize fills in the defaults and folds equal meanings into one form,
 // so that equal meanings compare equal: anim=true is the default (nil), and
@@ -119,6 +169,19 @@ func (o Options) Normalize() Options {
 	}
 	if o.Metadata == "" {
 		o.Metadata = MetadataNone
+	}
+	if r := o.Region; r != nil {
+		// Zero is zero in pixels or as a fraction: one spelling.
+		if r.X.V == 0 && r.Y.V == 0 && r.X.Frac != r.Y.Frac || r.X.V == 0 && r.X.Frac || r.Y.V == 0 && r.Y.Frac {
+			c := *r
+			c.X.Frac = c.X.Frac && c.X.V != 0
+			c.Y.Frac = c.Y.Frac && c.Y.V != 0
+			r = &c
+		}
+		o.Region = r
+		if r.whole() {
+			o.Region = nil
+		}
 	}
 	return o
 }

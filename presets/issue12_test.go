@@ -1,0 +1,94 @@
+package presets
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/pixmill/pixmill/internal/fault"
+	"github.com/pixmill/pixmill/transform/spec"
+)
+
+// The options the URL language took from its peers (crop, trim, exp,
+// colour adjustments, max_bytes, raw): each row is a transform, the Options
+// it parses to (normalized by the test) and its canonical form. Every row
+// also round-trips through the canonical form and through Sign.
+func px(v float64) spec.Coord   { return spec.Coord{V: v} }
+func frac(v float64) spec.Coord { return spec.Coord{V: v, Frac: true} }
+
+var newOptionRows = []struct {
+	transform string
+	want      spec.Options
+	canonical string
+}{
+	// crop=x,y,w,h: source pixels, or fractions written with a point.
+	{"crop=10,20,300,200", spec.Options{Region: &spec.Region{X: px(10), Y: px(20), W: px(300), H: px(200)}}, "crop=10,20,300,200"},
+	{"crop=10;20;300;200", spec.Options{Region: &spec.Region{X: px(10), Y: px(20), W: px(300), H: px(200)}}, "crop=10,20,300,200"},
+	{"crop=0.25,0.1,0.5,0.80", spec.Options{Region: &spec.Region{X: frac(0.25), Y: frac(0.1), W: frac(0.5), H: frac(0.8)}}, "crop=0.25,0.1,0.5,0.8"},
+	{"crop=0.0,0,1.0,0.5", spec.Options{Region: &spec.Region{X: px(0), Y: px(0), W: frac(1), H: frac(0.5)}}, "crop=0,0,1.0,0.5"},
+	{"crop=0,0,1,1", spec.Options{Region: &spec.Region{X: px(0), Y: px(0), W: px(1), H: px(1)}}, "crop=0,0,1,1"},
+	{"crop=0,0,1.0,1.0", spec.Options{}, "_"}, // the whole source
+	{"crop=5,5,10,10,w=100", spec.Options{Width: 100, Region: &spec.Region{X: px(5), Y: px(5), W: px(10), H: px(10)}}, "crop=5,5,10,10,width=100"},
+	{"w=100,crop=1,2,3,4,fit=cover,h=50", spec.Options{Width: 100, Height: 50, Fit: spec.FitCover, Region: &spec.Region{X: px(1), Y: px(2), W: px(3), H: px(4)}}, "crop=1,2,3,4,fit=cover,height=50,width=100"},
+	{"crop=1,2,3,4,crop=0.5,0.5,0.5,0.5", spec.Options{Region: &spec.Region{X: frac(0.5), Y: frac(0.5), W: frac(0.5), H: frac(0.5)}}, "crop=0.5,0.5,0.5,0.5"},
+}
+
+var newOptionErrors = []struct{ transform, msg string }{
+	{"crop=1,2,3", `crop: "crop=1" needs 4 comma-separated values`},
+	{"crop=1;2;3", `crop: "1;2;3" is not x,y,w,h (source pixels, or fractions written with a decimal point)`},
+	{"crop=1;2;3;4;5", `crop: "1;2;3;4;5" is not x,y,w,h (source pixels, or fractions written with a decimal point)`},
+	{"crop=1,2,0,4", "crop: width and height must be positive, got 0"},
+	{"crop=1,2,3,0.0", "crop: width and height must be positive, got 0.0"},
+	{"crop=1,2,3,1.5", "crop: fraction 1.5 is out of range 0..1"},
+	{"crop=-1,2,3,4", `crop: "-1" is not a number of pixels or a fraction like 0.25`},
+	{"crop=1,2,3,w=4", `crop: "w=4" is not a number of pixels or a fraction like 0.25`},
+	{"crop=1,2,3,99999999", "crop: 99999999 px is out of range 0..16777216"},
+}
+
+func TestNewOptions(t *testing.T) {
+	open := newParser(t, allowUnsigned)
+	strict := newParser(t)
+	for _, tt := range newOptionRows {
+		path := "/_/" + tt.transform + "/photos/cat.jpg"
+		req, err := open.Parse(path)
+		if err != nil {
+			t.Errorf("Parse(%q): %v", tt.transform, err)
+			continue
+		}
+		if want := tt.want.Normalize(); !reflect.DeepEqual(req.Options, want) {
+			t.Errorf("Parse(%q) =\n %+v\nwant\n %+v", tt.transform, req.Options, want)
+		}
+		if got := req.Canonical(); got != tt.canonical {
+			t.Errorf("Canonical(%q) = %q, want %q", tt.transform, got, tt.canonical)
+		}
+		checkRoundTrip(t, open, req, "photos/cat.jpg")
+
+		// Signed: the signature covers the option; unsigned, it is refused.
+		signed, err := strict.Sign("/" + tt.transform + "/photos/cat.jpg")
+		if err != nil {
+			t.Errorf("Sign(%q): %v", tt.transform, err)
+			continue
+		}
+		got, err := strict.Parse(signed)
+		if err != nil || !reflect.DeepEqual(got.Options, req.Options) {
+			t.Errorf("Parse(Sign(%q)) = %+v, %v", tt.transform, got.Options, err)
+		}
+		if tt.canonical != "_" {
+			if _, err := strict.Parse(path); fault.KindOf(err) != fault.Forbidden {
+				t.Errorf("unsigned %q: %v, want 403", tt.transform, err)
+			}
+			if _, err := strict.Parse("/_/thumb," + tt.transform + "/photos/cat.jpg"); fault.KindOf(err) != fault.Forbidden {
+				t.Errorf("unsigned thumb,%q: %v, want 403", tt.transform, err)
+			}
+		}
+	}
+}
+
+func TestNewOptionErrors(t *testing.T) {
+	p := newParser(t, allowUnsigned)
+	for _, tt := range newOptionErrors {
+		t.Run(tt.transform, func(t *testing.T) {
+			_, err := p.Parse("/_/" + tt.transform + "/k.jpg")
+			wantErr(t, err, fault.BadRequest, tt.msg)
+		})
+	}
+}
