@@ -99,6 +99,23 @@ func canonical(o spec.Options) string {
 		item("sharpen")
 		b = appendFloat(b, o.Sharpen)
 	}
+	if t := o.Trim; t != nil {
+		item("trim")
+		if t.Auto {
+			b = append(b, "auto"...)
+		} else {
+			for i, m := range []int{t.Top, t.Right, t.Bottom, t.Left} {
+				if i > 0 {
+					b = append(b, ';')
+				}
+				b = strconv.AppendInt(b, int64(m), 10)
+			}
+		}
+	}
+	if th := o.TrimThreshold; th != nil {
+		item("trim.threshold")
+		b = appendFloat(b, *th)
+	}
 	if o.Width != 0 {
 		item("width")
 		b = strconv.AppendInt(b, int64(o.Width), 10)

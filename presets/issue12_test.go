@@ -30,6 +30,16 @@ var newOptionRows = []struct {
 	{"crop=5,5,10,10,w=100", spec.Options{Width: 100, Region: &spec.Region{X: px(5), Y: px(5), W: px(10), H: px(10)}}, "crop=5,5,10,10,width=100"},
 	{"w=100,crop=1,2,3,4,fit=cover,h=50", spec.Options{Width: 100, Height: 50, Fit: spec.FitCover, Region: &spec.Region{X: px(1), Y: px(2), W: px(3), H: px(4)}}, "crop=1,2,3,4,fit=cover,height=50,width=100"},
 	{"crop=1,2,3,4,crop=0.5,0.5,0.5,0.5", spec.Options{Region: &spec.Region{X: frac(0.5), Y: frac(0.5), W: frac(0.5), H: frac(0.5)}}, "crop=0.5,0.5,0.5,0.5"},
+	// trim=auto with trim.threshold, or explicit margins t;r;b;l.
+	{"trim=auto", spec.Options{Trim: &spec.Trim{Auto: true}}, "trim=auto"},
+	{"trim=auto,trim.threshold=25", spec.Options{Trim: &spec.Trim{Auto: true}, TrimThreshold: ptr(25.0)}, "trim=auto,trim.threshold=25"},
+	{"trim.threshold=0,trim=auto", spec.Options{Trim: &spec.Trim{Auto: true}, TrimThreshold: ptr(0.0)}, "trim=auto,trim.threshold=0"},
+	{"trim=auto,trim.threshold=10.0", spec.Options{Trim: &spec.Trim{Auto: true}}, "trim=auto"},
+	{"trim.threshold=30", spec.Options{}, "_"}, // no trim, no threshold
+	{"trim=1;2;3;4,trim.threshold=30", spec.Options{Trim: &spec.Trim{Top: 1, Right: 2, Bottom: 3, Left: 4}}, "trim=1;2;3;4"},
+	{"trim=0;0;0;0", spec.Options{}, "_"},
+	{"trim=010;0;0;0", spec.Options{Trim: &spec.Trim{Top: 10}}, "trim=10;0;0;0"},
+	{"crop=0.5,0,0.5,1.0,trim=auto", spec.Options{Region: &spec.Region{X: frac(0.5), Y: px(0), W: frac(0.5), H: frac(1)}, Trim: &spec.Trim{Auto: true}}, "crop=0.5,0,0.5,1.0,trim=auto"},
 }
 
 var newOptionErrors = []struct{ transform, msg string }{
@@ -42,6 +52,12 @@ var newOptionErrors = []struct{ transform, msg string }{
 	{"crop=-1,2,3,4", `crop: "-1" is not a number of pixels or a fraction like 0.25`},
 	{"crop=1,2,3,w=4", `crop: "w=4" is not a number of pixels or a fraction like 0.25`},
 	{"crop=1,2,3,99999999", "crop: 99999999 px is out of range 0..16777216"},
+	{"trim=border", `trim: "border" is not auto or top;right;bottom;left in source pixels`},
+	{"trim=1;2;3", `trim: "1;2;3" is not auto or top;right;bottom;left in source pixels`},
+	{"trim=1,2,3,4", `trim: "1" is not auto or top;right;bottom;left in source pixels`},
+	{"trim=1;2;3;-4", `trim: "-4" is not an integer`},
+	{"trim.threshold=256", "trim.threshold: 256 is out of range 0..255"},
+	{"trim.threshold=x", `trim.threshold: "x" is not a decimal number`},
 }
 
 func TestNewOptions(t *testing.T) {

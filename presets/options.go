@@ -28,6 +28,8 @@ const (
 	fMetadata
 	fAnim
 	fRegion
+	fTrim
+	fTrimThreshold
 )
 
 // option is one transform option: its name, its alias and how a value is
@@ -148,6 +150,34 @@ var options = []*option{
 			return err
 		}
 		o.Region = &r
+		return nil
+	}},
+	{"trim", "", fTrim, func(_ *Parser, o *spec.Options, v string) error {
+		if v == "auto" {
+			o.Trim = &spec.Trim{Auto: true}
+			return nil
+		}
+		parts := strings.Split(v, ";")
+		if len(parts) != 4 {
+			return bad("trim: %q is not auto or top;right;bottom;left in source pixels", v)
+		}
+		var m [4]int
+		for i, s := range parts {
+			n, err := parseInt("trim", s, 0, maxRegionPx)
+			if err != nil {
+				return err
+			}
+			m[i] = n
+		}
+		o.Trim = &spec.Trim{Top: m[0], Right: m[1], Bottom: m[2], Left: m[3]}
+		return nil
+	}},
+	{"trim.threshold", "", fTrimThreshold, func(_ *Parser, o *spec.Options, v string) error {
+		f, err := parseDecimal("trim.threshold", v, 0, 255)
+		if err != nil {
+			return err
+		}
+		o.TrimThreshold = &f
 		return nil
 	}},
 }
@@ -364,6 +394,12 @@ func copyFields(dst, src *spec.Options, mask field) {
 	}
 	if mask&fRegion != 0 {
 		dst.Region = clonePtr(src.Region)
+	}
+	if mask&fTrim != 0 {
+		dst.Trim = clonePtr(src.Trim)
+	}
+	if mask&fTrimThreshold != 0 {
+		dst.TrimThreshold = clonePtr(src.TrimThreshold)
 	}
 }
 

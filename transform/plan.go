@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -126,12 +127,17 @@ func regionWindow(info Info, opts spec.Options) (*Rect, error) {
 // NewPlan computes the geometry of a render. opts must be normalized, and
 // must not need pixels to find its window (trim=auto; see prepare).
 func NewPlan(info Info, opts spec.Options, format spec.Format, cfg Config) (*Plan, error) {
-	win, err := regionWindow(info, opts)
+	if opts.Trim != nil && opts.Trim.Auto {
+		return nil, errTrimNeedsPixels
+	}
+	win, err := findWindow(nil, info, opts)
 	if err != nil {
 		return nil, err
 	}
 	return newPlan(info, opts, format, cfg, win), nil
 }
+
+var errTrimNeedsPixels = errors.New("transform: trim=auto needs the pixels: use Prepare")
 
 // newPlan is NewPlan with the window found.
 func newPlan(info Info, opts spec.Options, format spec.Format, cfg Config, win *Rect) *Plan {

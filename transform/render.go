@@ -119,8 +119,11 @@ func (r *Renderer) prepare(buf []byte, opts spec.Options, accept string) (*Plan,
 		// The plan f=json describes is the one the same URL without f would render.
 		format = Negotiate(spec.FormatUnset, accept, info, opts.KeepAnimation())
 	}
-	plan, err := NewPlan(info, opts, format, r.cfg)
-	return plan, buf, err
+	win, err := findWindow(buf, info, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return newPlan(info, opts, format, r.cfg, win), buf, nil
 }
 
 // Original is the source a render reads: its bytes, and an ID naming this

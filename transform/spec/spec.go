@@ -97,6 +97,30 @@ type Options struct {
 	// Region is the part of the EXIF-oriented source that the rest of the
 	// options apply to (crop=x,y,w,h); nil is the whole source.
 	Region *Region
+	// Trim removes a border inside the region: a uniform one found in the
+	// pixels (trim=auto) or given margins (trim=t;r;b;l); nil trims nothing.
+	Trim *Trim
+	// TrimThreshold is trim.threshold for trim=auto; nil is the default.
+	TrimThreshold *float64
+}
+
+// DefaultTrimThreshold is libvips find_trim's default: how far a pixel
+// may differ from the border colour and still count as border.
+const DefaultTrimThreshold = 10
+
+// Trim is trim=auto or explicit margins in source pixels, top, right,
+// bottom, left as CSS writes them.
+type Trim struct {
+	Auto                     bool
+	Top, Right, Bottom, Left int
+}
+
+// Threshold is trim=auto's threshold.
+func (o Options) Threshold() float64 {
+	if o.TrimThreshold == nil {
+		return DefaultTrimThreshold
+	}
+	return *o.TrimThreshold
 }
 
 // Coord is one value of a region: source pixels, or a fraction (0..1) of
@@ -169,6 +193,13 @@ func (o Options) Normalize() Options {
 	}
 	if o.Metadata == "" {
 		o.Metadata = MetadataNone
+	}
+	if t := o.Trim; t != nil && *t == (Trim{}) {
+		o.Trim = nil
+	}
+	// The threshold means something only to trim=auto.
+	if o.Trim == nil || !o.Trim.Auto || o.TrimThreshold != nil && *o.TrimThreshold == DefaultTrimThreshold {
+		o.TrimThreshold = nil
 	}
 	if r := o.Region; r != nil {
 		// Zero is zero in pixels or as a fraction: one spelling.
