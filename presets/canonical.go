@@ -53,6 +53,10 @@ func canonical(o spec.Options) string {
 		item("dpr")
 		b = appendFloat(b, o.DPR)
 	}
+	if o.Expires != 0 {
+		item("exp")
+		b = strconv.AppendInt(b, o.Expires, 10)
+	}
 	if o.Fit != spec.FitScaleDown {
 		item("fit")
 		b = append(b, o.Fit...)

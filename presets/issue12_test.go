@@ -40,6 +40,10 @@ var newOptionRows = []struct {
 	{"trim=0;0;0;0", spec.Options{}, "_"},
 	{"trim=010;0;0;0", spec.Options{Trim: &spec.Trim{Top: 10}}, "trim=10;0;0;0"},
 	{"crop=0.5,0,0.5,1.0,trim=auto", spec.Options{Region: &spec.Region{X: frac(0.5), Y: px(0), W: frac(0.5), H: frac(1)}, Trim: &spec.Trim{Auto: true}}, "crop=0.5,0,0.5,1.0,trim=auto"},
+	// exp=UNIX_SECONDS: part of the signed path and of the canonical form.
+	{"exp=1767225600", spec.Options{Expires: 1767225600}, "exp=1767225600"},
+	{"w=10,exp=01767225600", spec.Options{Width: 10, Expires: 1767225600}, "exp=1767225600,width=10"},
+	{"exp=1,exp=253402300799", spec.Options{Expires: 253402300799}, "exp=253402300799"},
 }
 
 var newOptionErrors = []struct{ transform, msg string }{
@@ -52,6 +56,10 @@ var newOptionErrors = []struct{ transform, msg string }{
 	{"crop=-1,2,3,4", `crop: "-1" is not a number of pixels or a fraction like 0.25`},
 	{"crop=1,2,3,w=4", `crop: "w=4" is not a number of pixels or a fraction like 0.25`},
 	{"crop=1,2,3,99999999", "crop: 99999999 px is out of range 0..16777216"},
+	{"exp=0", "exp: 0 is out of range 1..253402300799"},
+	{"exp=253402300800", "exp: 253402300800 is out of range 1..253402300799"},
+	{"exp=-5", `exp: "-5" is not an integer`},
+	{"exp=1.5", `exp: "1.5" is not an integer`},
 	{"trim=border", `trim: "border" is not auto or top;right;bottom;left in source pixels`},
 	{"trim=1;2;3", `trim: "1;2;3" is not auto or top;right;bottom;left in source pixels`},
 	{"trim=1,2,3,4", `trim: "1" is not auto or top;right;bottom;left in source pixels`},
@@ -106,5 +114,14 @@ func TestNewOptionErrors(t *testing.T) {
 			_, err := p.Parse("/_/" + tt.transform + "/k.jpg")
 			wantErr(t, err, fault.BadRequest, tt.msg)
 		})
+	}
+}
+
+// TestPresetWithExp: a preset cannot carry exp= (it would expire every URL
+// naming it at once).
+func TestPresetWithExp(t *testing.T) {
+	_, err := New(Config{Presets: map[string]Preset{"old": {Transform: "w=10,exp=1767225600"}}})
+	if err == nil || err.Error() != `presets: preset "old": exp= belongs in a URL: a preset would expire every URL that names it` {
+		t.Errorf("New: %v", err)
 	}
 }

@@ -30,6 +30,7 @@ const (
 	fRegion
 	fTrim
 	fTrimThreshold
+	fExpires
 )
 
 // option is one transform option: its name, its alias and how a value is
@@ -180,7 +181,16 @@ var options = []*option{
 		o.TrimThreshold = &f
 		return nil
 	}},
+	{"exp", "", fExpires, func(_ *Parser, o *spec.Options, v string) error {
+		n, err := parseInt("exp", v, 1, maxExpires)
+		o.Expires = int64(n)
+		return err
+	}},
 }
+
+// maxExpires is the last second exp= may name: the year 9999, past which
+// no HTTP date can be written.
+const maxExpires = 253402300799
 
 // maxRegionPx bounds a region's pixel values: far past any source the
 // limits admit, small enough that sums of them never overflow.
@@ -394,6 +404,9 @@ func copyFields(dst, src *spec.Options, mask field) {
 	}
 	if mask&fRegion != 0 {
 		dst.Region = clonePtr(src.Region)
+	}
+	if mask&fExpires != 0 {
+		dst.Expires = src.Expires
 	}
 	if mask&fTrim != 0 {
 		dst.Trim = clonePtr(src.Trim)

@@ -19,6 +19,7 @@ var statusOf = map[fault.Kind]int{
 	fault.Overloaded:      http.StatusServiceUnavailable,
 	fault.UpstreamTimeout: http.StatusGatewayTimeout,
 	fault.Canceled:        499, // client closed the request; nobody reads it
+	fault.Gone:            http.StatusGone,
 	fault.Internal:        http.StatusInternalServerError,
 }
 

@@ -64,6 +64,10 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 		}
 		return s.fail(w, r, err), "none"
 	}
+	expires, err := s.checkExpiry(req)
+	if err != nil {
+		return s.fail(w, r, err), "none"
+	}
 	vary := varyList{}
 	if req.Options.Format == spec.FormatAuto {
 		vary.add("Accept")
@@ -79,7 +83,12 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 	}
 	etag := variantETag(attrs.Version(), req.Canonical(), req.Options.Format, accept)
 	if etagMatches(r.Header.Get("If-None-Match"), etag) {
-		s.setCacheHeaders(w.Header(), etag, vary, req.Key, &s.whole)
+		policy := &s.whole
+		if expires {
+			p := s.cfg.Headers.expiringPolicy(s.untilExpiry(req), false)
+			policy = &p
+		}
+		s.setCacheHeaders(w.Header(), etag, vary, req.Key, policy)
 		w.WriteHeader(http.StatusNotModified)
 		return http.StatusNotModified, "none"
 	}
@@ -99,6 +108,10 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 	}
 	if len(vary) > 0 {
 		h["Vary"] = []string{vary.String()}
+	}
+	if expires {
+		p := s.cfg.Headers.expiringPolicy(s.untilExpiry(req), entry.Degraded)
+		p.set(h) // Set replaces the shared slices; it does not write into them
 	}
 	h["Server-Timing"] = []string{t.header()}
 	h["X-Cache"] = outcomeHeader[outcome]
@@ -133,6 +146,29 @@ func (s *Server) result(dl *deadline, req presets.Request, attrs source.Attribut
 		}
 	}
 	return entry, outcome, err
+}
+
+// checkExpiry refuses a URL past its exp= with 410 Gone, and reports
+// whether it has one. The signature was verified first, so the URL is
+// known to be genuine and to have lived out the life its signer gave it:
+// that is Gone, permanently (it will never be served again), and not
+// Forbidden, which a tampered or unsigned URL gets and which an operator
+// must be able to tell apart from an old link. It is cached for the error
+// TTL only, like every error.
+func (s *Server) checkExpiry(req presets.Request) (bool, error) {
+	exp := req.Options.Expires
+	if exp == 0 {
+		return false, nil
+	}
+	if s.untilExpiry(req) <= 0 {
+		return true, fault.New(fault.Gone, "URL expired at %s", time.Unix(exp, 0).UTC().Format(time.RFC3339))
+	}
+	return true, nil
+}
+
+// untilExpiry is how long the URL has left.
+func (s *Server) untilExpiry(req presets.Request) time.Duration {
+	return time.Unix(req.Options.Expires, 0).Sub(s.now())
 }
 
 var outcomeHeader = map[cache.Outcome][]string{

@@ -1,9 +1,12 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pixmill/pixmill/transform"
 )
@@ -89,5 +92,70 @@ func TestTrimE2E(t *testing.T) {
 	}
 	if resp, _ := s.get(t, "/_/thumb,trim=auto/formats/png_rgba_logo.png"); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("unsigned trim: %d, want 403", resp.StatusCode)
+	}
+}
+
+// maxAges reads max-age and s-maxage from Cache-Control (-1 when absent).
+func maxAges(cc string) (maxAge, sMaxAge int) {
+	maxAge, sMaxAge = -1, -1
+	for _, part := range strings.Split(cc, ",") {
+		part = strings.TrimSpace(part)
+		if v, ok := strings.CutPrefix(part, "max-age="); ok {
+			maxAge, _ = strconv.Atoi(v)
+		}
+		if v, ok := strings.CutPrefix(part, "s-maxage="); ok {
+			sMaxAge, _ = strconv.Atoi(v)
+		}
+	}
+	return maxAge, sMaxAge
+}
+
+func TestExpiresE2E(t *testing.T) {
+	s := corpusServer(t, "headers: { error_ttl: 7s, cdn_cache_control: true }\n")
+	const key = "orientation/landscape_exif_orientation_1.jpg"
+	exp := time.Now().Unix() + 3600
+	path := s.sign(t, fmt.Sprintf("/exp=%d,w=100,f=jpeg/%s", exp, key))
+	for i, want := range []string{"MISS", "HIT"} {
+		resp, body := s.get(t, path)
+		if resp.StatusCode != 200 || resp.Header.Get("X-Cache") != want {
+			t.Fatalf("request %d: %d %s (%s), want 200 %s", i, resp.StatusCode, resp.Header.Get("X-Cache"), body, want)
+		}
+		if w, _ := imageSize(t, body); w != 100 {
+			t.Errorf("width %d, want 100", w)
+		}
+		cc := resp.Header.Get("Cache-Control")
+		ma, sma := maxAges(cc)
+		if ma < 3500 || ma > 3600 || sma < 3500 || sma > 3600 || strings.Contains(cc, "stale") || strings.Contains(cc, "immutable") {
+			t.Errorf("request %d: Cache-Control %q outlives or ignores the expiry in ~3600 s", i, cc)
+		}
+		if ma, _ := maxAges(resp.Header.Get("CDN-Cache-Control")); ma < 3500 || ma > 3600 {
+			t.Errorf("CDN-Cache-Control %q outlives the expiry", resp.Header.Get("CDN-Cache-Control"))
+		}
+		// A 304 carries the same clipped policy.
+		resp304, _ := s.get(t, path, "If-None-Match", resp.Header.Get("ETag"))
+		if ma, _ := maxAges(resp304.Header.Get("Cache-Control")); resp304.StatusCode != 304 || ma < 3500 || ma > 3600 {
+			t.Errorf("304: %d %q", resp304.StatusCode, resp304.Header.Get("Cache-Control"))
+		}
+	}
+	// Without exp, the configured day-long policy.
+	resp, _ := s.get(t, s.sign(t, "/w=100,f=jpeg/"+key))
+	if ma, _ := maxAges(resp.Header.Get("Cache-Control")); ma != 86400 {
+		t.Errorf("no exp: Cache-Control %q, want the configured max-age=86400", resp.Header.Get("Cache-Control"))
+	}
+
+	past := time.Now().Unix() - 1
+	expired := s.sign(t, fmt.Sprintf("/exp=%d,w=100,f=jpeg/%s", past, key))
+	resp, body := s.get(t, expired)
+	if resp.StatusCode != http.StatusGone || resp.Header.Get("Cache-Control") != "public, max-age=7" {
+		t.Errorf("expired: %d %q %q, want 410 with the error TTL", resp.StatusCode, resp.Header.Get("Cache-Control"), body)
+	}
+	// exp is covered by the signature: moving it forward breaks it (403,
+	// not 410: the URL is not genuine).
+	forged := strings.Replace(expired, fmt.Sprint(past), fmt.Sprint(exp), 1)
+	if resp, _ := s.get(t, forged); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("exp changed after signing: %d, want 403", resp.StatusCode)
+	}
+	if resp, _ := s.get(t, fmt.Sprintf("/_/thumb,exp=%d/%s", exp, key)); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("unsigned exp: %d, want 403", resp.StatusCode)
 	}
 }

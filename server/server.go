@@ -73,6 +73,8 @@ type Server struct {
 	// variant, not per source: a corrupt last frame fails the animation,
 	// not its first frame.
 	undecodable *cache.TTL[error]
+	// now is the clock exp= is checked against.
+	now func() time.Time
 }
 
 // DefaultConfig is the server's built-in configuration: a day for browsers
@@ -122,6 +124,7 @@ func New(cfg Config, parser *presets.Parser, src Source, renderer Renderer, metr
 		admit:       newAdmission(cfg.Concurrency, cfg.Queue, cfg.QueueTimeout, metrics),
 		log:         log,
 		whole:       cfg.Headers.policy(),
+		now:         time.Now,
 		degraded:    cfg.Headers.degradedPolicy(),
 		results:     results,
 		attrs:       cache.NewTTL[source.Attributes](100_000, cfg.SourceTTL),

@@ -27,6 +27,8 @@ type Description struct {
 	Degraded string `json:"degraded,omitempty"`
 	// Animation says why an animation gives its first frame only.
 	Animation string `json:"animation,omitempty"`
+	// Expires is the URL's exp= (Unix seconds), when it has one.
+	Expires int64 `json:"expires,omitempty"`
 }
 
 // OutputShape is the rendered size and format.
@@ -106,5 +108,6 @@ func (r *Renderer) Describe(ctx context.Context, orig Original, opts spec.Option
 		Crop:        plan.KeptSource(),
 		Region:      plan.Window,
 		Animation:   plan.Animation,
+		Expires:     plan.Options.Expires,
 	}, nil
 }

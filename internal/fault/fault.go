@@ -23,10 +23,11 @@ const (
 	Overloaded                  // queue full or queue wait exceeded (503)
 	UpstreamTimeout             // source storage did not answer in time (504)
 	Canceled                    // the client went away; nobody reads the answer
+	Gone                        // a signed URL past its exp= (410)
 )
 
 var kindNames = [...]string{"internal", "bad_request", "forbidden", "not_found", "too_large",
-	"unsupported", "undecodable", "overloaded", "upstream_timeout", "canceled"}
+	"unsupported", "undecodable", "overloaded", "upstream_timeout", "canceled", "gone"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

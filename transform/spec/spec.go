@@ -102,6 +102,11 @@ type Options struct {
 	Trim *Trim
 	// TrimThreshold is trim.threshold for trim=auto; nil is the default.
 	TrimThreshold *float64
+
+	// Expires is exp=: the Unix second after which the URL is refused
+	// (0 = never). It changes no pixel; the server checks it, and clips the
+	// caching headers to it.
+	Expires int64
 }
 
 // DefaultTrimThreshold is libvips find_trim's default: how far a pixel
