@@ -40,6 +40,14 @@ func canonical(o spec.Options) string {
 		item("blur")
 		b = appendFloat(b, o.Blur)
 	}
+	if o.Brightness != 0 {
+		item("brightness")
+		b = appendFloat(b, o.Brightness)
+	}
+	if o.Contrast != 0 {
+		item("contrast")
+		b = appendFloat(b, o.Contrast)
+	}
 	if r := o.Region; r != nil {
 		item("crop")
 		for i, c := range []spec.Coord{r.X, r.Y, r.W, r.H} {
@@ -74,6 +82,10 @@ func canonical(o spec.Options) string {
 		item("format")
 		b = append(b, o.Format...)
 	}
+	if o.Gamma != 0 {
+		item("gamma")
+		b = appendFloat(b, o.Gamma)
+	}
 	if g := o.Gravity; g.Kind == spec.GravityFocal {
 		item("gravity")
 		b = appendFloat(b, g.X)
@@ -98,6 +110,10 @@ func canonical(o spec.Options) string {
 	if o.Rotate != 0 {
 		item("rotate")
 		b = strconv.AppendInt(b, int64(o.Rotate), 10)
+	}
+	if o.Saturation != nil {
+		item("saturation")
+		b = appendFloat(b, *o.Saturation)
 	}
 	if o.Sharpen != 0 {
 		item("sharpen")

@@ -44,6 +44,16 @@ var newOptionRows = []struct {
 	{"exp=1767225600", spec.Options{Expires: 1767225600}, "exp=1767225600"},
 	{"w=10,exp=01767225600", spec.Options{Width: 10, Expires: 1767225600}, "exp=1767225600,width=10"},
 	{"exp=1,exp=253402300799", spec.Options{Expires: 253402300799}, "exp=253402300799"},
+	// Colour adjustments: Cloudflare's factors, 1 = no change.
+	{"brightness=1.5", spec.Options{Brightness: 1.5}, "brightness=1.5"},
+	{"brightness=1.0", spec.Options{}, "_"},
+	{"brightness=0", spec.Options{}, "_"}, // Cloudflare ignores 0
+	{"contrast=0.50", spec.Options{Contrast: 0.5}, "contrast=0.5"},
+	{"gamma=2", spec.Options{Gamma: 2}, "gamma=2"},
+	{"saturation=0", spec.Options{Saturation: ptr(0.0)}, "saturation=0"}, // greyscale
+	{"saturation=1", spec.Options{}, "_"},
+	{"saturation=10", spec.Options{Saturation: ptr(10.0)}, "saturation=10"},
+	{"saturation=0.5,gamma=0.8,contrast=1.2,brightness=0.9,w=10", spec.Options{Width: 10, Brightness: 0.9, Contrast: 1.2, Gamma: 0.8, Saturation: ptr(0.5)}, "brightness=0.9,contrast=1.2,gamma=0.8,saturation=0.5,width=10"},
 }
 
 var newOptionErrors = []struct{ transform, msg string }{
@@ -60,6 +70,10 @@ var newOptionErrors = []struct{ transform, msg string }{
 	{"exp=253402300800", "exp: 253402300800 is out of range 1..253402300799"},
 	{"exp=-5", `exp: "-5" is not an integer`},
 	{"exp=1.5", `exp: "1.5" is not an integer`},
+	{"brightness=11", "brightness: 11 is out of range 0..10"},
+	{"contrast=-1", `contrast: "-1" is not a decimal number`},
+	{"gamma=1e1", `gamma: "1e1" is not a decimal number`},
+	{"saturation=10.5", "saturation: 10.5 is out of range 0..10"},
 	{"trim=border", `trim: "border" is not auto or top;right;bottom;left in source pixels`},
 	{"trim=1;2;3", `trim: "1;2;3" is not auto or top;right;bottom;left in source pixels`},
 	{"trim=1,2,3,4", `trim: "1" is not auto or top;right;bottom;left in source pixels`},

@@ -31,6 +31,10 @@ const (
 	fTrim
 	fTrimThreshold
 	fExpires
+	fBrightness
+	fContrast
+	fGamma
+	fSaturation
 )
 
 // option is one transform option: its name, its alias and how a value is
@@ -186,7 +190,31 @@ var options = []*option{
 		o.Expires = int64(n)
 		return err
 	}},
+	{"brightness", "", fBrightness, func(_ *Parser, o *spec.Options, v string) (err error) {
+		o.Brightness, err = parseDecimal("brightness", v, 0, maxAdjust)
+		return err
+	}},
+	{"contrast", "", fContrast, func(_ *Parser, o *spec.Options, v string) (err error) {
+		o.Contrast, err = parseDecimal("contrast", v, 0, maxAdjust)
+		return err
+	}},
+	{"gamma", "", fGamma, func(_ *Parser, o *spec.Options, v string) (err error) {
+		o.Gamma, err = parseDecimal("gamma", v, 0, maxAdjust)
+		return err
+	}},
+	{"saturation", "", fSaturation, func(_ *Parser, o *spec.Options, v string) error {
+		f, err := parseDecimal("saturation", v, 0, maxAdjust)
+		if err != nil {
+			return err
+		}
+		o.Saturation = &f
+		return nil
+	}},
 }
+
+// maxAdjust bounds the colour factors: past 10 every one of them has
+// already pushed a photo to flat white, black or neon.
+const maxAdjust = 10
 
 // maxExpires is the last second exp= may name: the year 9999, past which
 // no HTTP date can be written.
@@ -404,6 +432,18 @@ func copyFields(dst, src *spec.Options, mask field) {
 	}
 	if mask&fRegion != 0 {
 		dst.Region = clonePtr(src.Region)
+	}
+	if mask&fBrightness != 0 {
+		dst.Brightness = src.Brightness
+	}
+	if mask&fContrast != 0 {
+		dst.Contrast = src.Contrast
+	}
+	if mask&fGamma != 0 {
+		dst.Gamma = src.Gamma
+	}
+	if mask&fSaturation != 0 {
+		dst.Saturation = clonePtr(src.Saturation)
 	}
 	if mask&fExpires != 0 {
 		dst.Expires = src.Expires

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/davidbyttow/govips/v2/vips"
 	"github.com/pixmill/pixmill/transform"
 )
 
@@ -157,5 +158,51 @@ func TestExpiresE2E(t *testing.T) {
 	}
 	if resp, _ := s.get(t, fmt.Sprintf("/_/thumb,exp=%d/%s", exp, key)); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("unsigned exp: %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestAdjustE2E(t *testing.T) {
+	s := corpusServer(t, "")
+	const key = "photos/object_colorful_cups_progressive.jpg"
+	mean := func(transform string) []float64 {
+		resp, body := s.get(t, s.sign(t, "/"+transform+",w=100,f=png/"+key))
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", transform, resp.StatusCode, body)
+		}
+		img, err := vips.NewImageFromBuffer(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer img.Close()
+		pix, err := img.ToBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := make([]float64, img.Bands())
+		for i, v := range pix {
+			m[i%len(m)] += float64(v)
+		}
+		for b := range m {
+			m[b] /= float64(len(pix) / len(m))
+		}
+		return m
+	}
+	plain := mean("metadata=none")
+	half := mean("brightness=0.5")
+	for b := range 3 {
+		if d := half[b] - plain[b]/2; d < -1.5 || d > 1.5 {
+			t.Errorf("brightness=0.5: band %d mean %.1f, want half of %.1f", b, half[b], plain[b])
+		}
+	}
+	grey := mean("saturation=0")
+	if max(grey[0], grey[1], grey[2])-min(grey[0], grey[1], grey[2]) > 0.5 {
+		t.Errorf("saturation=0: band means %v are not grey", grey)
+	}
+	d := describe(t, s, "/brightness=0.5,saturation=0,f=json/"+key)
+	if d.Adjust == nil || *d.Adjust != (transform.Adjust{Brightness: 0.5, Contrast: 1, Gamma: 1, Saturation: 0}) {
+		t.Errorf("f=json adjust %+v", d.Adjust)
+	}
+	if resp, _ := s.get(t, "/_/thumb,gamma=2/"+key); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("unsigned gamma: %d, want 403", resp.StatusCode)
 	}
 }

@@ -27,8 +27,35 @@ type Description struct {
 	Degraded string `json:"degraded,omitempty"`
 	// Animation says why an animation gives its first frame only.
 	Animation string `json:"animation,omitempty"`
+	// Adjust is the colour adjustments, when any is set.
+	Adjust *Adjust `json:"adjust,omitempty"`
 	// Expires is the URL's exp= (Unix seconds), when it has one.
 	Expires int64 `json:"expires,omitempty"`
+}
+
+// Adjust is the colour factors f=json reports (1 = no change).
+type Adjust struct {
+	Brightness float64 `json:"brightness"`
+	Contrast   float64 `json:"contrast"`
+	Gamma      float64 `json:"gamma"`
+	Saturation float64 `json:"saturation"`
+}
+
+func adjustOf(o spec.Options) *Adjust {
+	if !o.Adjusts() {
+		return nil
+	}
+	one := func(f float64) float64 {
+		if f == 0 {
+			return 1
+		}
+		return f
+	}
+	a := &Adjust{Brightness: one(o.Brightness), Contrast: one(o.Contrast), Gamma: one(o.Gamma), Saturation: 1}
+	if o.Saturation != nil {
+		a.Saturation = *o.Saturation
+	}
+	return a
 }
 
 // OutputShape is the rendered size and format.
@@ -109,5 +136,6 @@ func (r *Renderer) Describe(ctx context.Context, orig Original, opts spec.Option
 		Region:      plan.Window,
 		Animation:   plan.Animation,
 		Expires:     plan.Options.Expires,
+		Adjust:      adjustOf(plan.Options),
 	}, nil
 }

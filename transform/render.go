@@ -84,6 +84,7 @@ var (
 		{"colour", toSRGB},
 		{"orient", orient},
 		{"crop", crop},
+		{"adjust", adjust},
 		{"blur", blur},
 		{"sharpen", sharpen},
 		{"pad", pad},

@@ -103,6 +103,12 @@ type Options struct {
 	// TrimThreshold is trim.threshold for trim=auto; nil is the default.
 	TrimThreshold *float64
 
+	// Colour adjustments, as Cloudflare defines them: factors where 1 is
+	// no change. Brightness, Contrast and Gamma: 0 is unset (Cloudflare
+	// ignores 0). Saturation: nil is unset, 0 is greyscale.
+	Brightness, Contrast, Gamma float64
+	Saturation                  *float64
+
 	// Expires is exp=: the Unix second after which the URL is refused
 	// (0 = never). It changes no pixel; the server checks it, and clips the
 	// caching headers to it.
@@ -206,6 +212,14 @@ func (o Options) Normalize() Options {
 	if o.Trim == nil || !o.Trim.Auto || o.TrimThreshold != nil && *o.TrimThreshold == DefaultTrimThreshold {
 		o.TrimThreshold = nil
 	}
+	for _, f := range []*float64{&o.Brightness, &o.Contrast, &o.Gamma} {
+		if *f == 1 {
+			*f = 0
+		}
+	}
+	if o.Saturation != nil && *o.Saturation == 1 {
+		o.Saturation = nil
+	}
 	if r := o.Region; r != nil {
 		// Zero is zero in pixels or as a fraction: one spelling.
 		if r.X.V == 0 && r.Y.V == 0 && r.X.Frac != r.Y.Frac || r.X.V == 0 && r.X.Frac || r.Y.V == 0 && r.Y.Frac {
@@ -220,6 +234,11 @@ func (o Options) Normalize() Options {
 		}
 	}
 	return o
+}
+
+// Adjusts reports whether any colour adjustment is set (o normalized).
+func (o Options) Adjusts() bool {
+	return o.Brightness != 0 || o.Contrast != 0 || o.Gamma != 0 || o.Saturation != nil
 }
 
 // KeepAnimation reports whether animated sources stay animated.
