@@ -99,6 +99,10 @@ func canonical(o spec.Options) string {
 		item("height")
 		b = strconv.AppendInt(b, int64(o.Height), 10)
 	}
+	if o.MaxBytes != 0 {
+		item("max_bytes")
+		b = strconv.AppendInt(b, int64(o.MaxBytes), 10)
+	}
 	if o.Metadata != spec.MetadataNone {
 		item("metadata")
 		b = append(b, o.Metadata...)

@@ -54,6 +54,10 @@ var newOptionRows = []struct {
 	{"saturation=1", spec.Options{}, "_"},
 	{"saturation=10", spec.Options{Saturation: ptr(10.0)}, "saturation=10"},
 	{"saturation=0.5,gamma=0.8,contrast=1.2,brightness=0.9,w=10", spec.Options{Width: 10, Brightness: 0.9, Contrast: 1.2, Gamma: 0.8, Saturation: ptr(0.5)}, "brightness=0.9,contrast=1.2,gamma=0.8,saturation=0.5,width=10"},
+	// max_bytes=N
+	{"max_bytes=20000", spec.Options{MaxBytes: 20000}, "max_bytes=20000"},
+	{"max_bytes=1024,q=90,f=webp", spec.Options{MaxBytes: 1024, Quality: 90, Format: spec.FormatWebP}, "format=webp,max_bytes=1024,quality=90"},
+	{"height=5,max_bytes=67108864", spec.Options{Height: 5, MaxBytes: 67108864}, "height=5,max_bytes=67108864"},
 }
 
 var newOptionErrors = []struct{ transform, msg string }{
@@ -74,6 +78,9 @@ var newOptionErrors = []struct{ transform, msg string }{
 	{"contrast=-1", `contrast: "-1" is not a decimal number`},
 	{"gamma=1e1", `gamma: "1e1" is not a decimal number`},
 	{"saturation=10.5", "saturation: 10.5 is out of range 0..10"},
+	{"max_bytes=1023", "max_bytes: 1023 is out of range 1024..67108864"},
+	{"max_bytes=67108865", "max_bytes: 67108865 is out of range 1024..67108864"},
+	{"max_bytes=10k", `max_bytes: "10k" is not an integer`},
 	{"trim=border", `trim: "border" is not auto or top;right;bottom;left in source pixels`},
 	{"trim=1;2;3", `trim: "1;2;3" is not auto or top;right;bottom;left in source pixels`},
 	{"trim=1,2,3,4", `trim: "1" is not auto or top;right;bottom;left in source pixels`},

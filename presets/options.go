@@ -35,6 +35,7 @@ const (
 	fContrast
 	fGamma
 	fSaturation
+	fMaxBytes
 )
 
 // option is one transform option: its name, its alias and how a value is
@@ -210,7 +211,18 @@ var options = []*option{
 		o.Saturation = &f
 		return nil
 	}},
+	{"max_bytes", "", fMaxBytes, func(_ *Parser, o *spec.Options, v string) (err error) {
+		o.MaxBytes, err = parseInt("max_bytes", v, minMaxBytes, maxMaxBytes)
+		return err
+	}},
 }
+
+// max_bytes' range: under a kilobyte no encoder's headers leave room for
+// a picture; over 64 MiB it limits nothing an output can reach.
+const (
+	minMaxBytes = 1024
+	maxMaxBytes = 64 << 20
+)
 
 // maxAdjust bounds the colour factors: past 10 every one of them has
 // already pushed a photo to flat white, black or neon.
@@ -444,6 +456,9 @@ func copyFields(dst, src *spec.Options, mask field) {
 	}
 	if mask&fSaturation != 0 {
 		dst.Saturation = clonePtr(src.Saturation)
+	}
+	if mask&fMaxBytes != 0 {
+		dst.MaxBytes = src.MaxBytes
 	}
 	if mask&fExpires != 0 {
 		dst.Expires = src.Expires

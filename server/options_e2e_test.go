@@ -206,3 +206,30 @@ func TestAdjustE2E(t *testing.T) {
 		t.Errorf("unsigned gamma: %d, want 403", resp.StatusCode)
 	}
 }
+
+func TestMaxBytesE2E(t *testing.T) {
+	s := corpusServer(t, "")
+	const key = "photos/kleiber_bird_20mp.jpg"
+	resp, plain := s.get(t, s.sign(t, "/w=1200,f=jpeg/"+key))
+	if resp.StatusCode != 200 {
+		t.Fatalf("plain: %d", resp.StatusCode)
+	}
+	for _, limit := range []int{len(plain) / 2, 4000} {
+		resp, body := s.get(t, s.sign(t, fmt.Sprintf("/w=1200,f=jpeg,max_bytes=%d/%s", limit, key)))
+		if resp.StatusCode != 200 || len(body) > limit || resp.Header.Get("Content-Length") != strconv.Itoa(len(body)) {
+			t.Fatalf("max_bytes=%d: %d, %d bytes", limit, resp.StatusCode, len(body))
+		}
+		w, _ := imageSize(t, body)
+		d := describe(t, s, fmt.Sprintf("/w=1200,max_bytes=%d,f=json/%s", limit, key))
+		t.Logf("max_bytes=%d (plain %d): %d bytes, %d px wide, f=json %+v", limit, len(plain), len(body), w, d.MaxBytes)
+		if d.MaxBytes == nil || d.MaxBytes.Bytes != len(body) || d.MaxBytes.Width != w || !d.MaxBytes.Fits || d.Output.Width != w {
+			t.Errorf("f=json max_bytes %+v output %+v, body %d bytes %d px", d.MaxBytes, d.Output, len(body), w)
+		}
+		if limit == 4000 && w >= 1200 {
+			t.Errorf("max_bytes=4000 kept %d px: the size should have gone down", w)
+		}
+		if limit > 4000 && w != 1200 {
+			t.Errorf("max_bytes=%d changed the width to %d: quality alone fits it", limit, w)
+		}
+	}
+}

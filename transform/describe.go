@@ -29,6 +29,8 @@ type Description struct {
 	Animation string `json:"animation,omitempty"`
 	// Adjust is the colour adjustments, when any is set.
 	Adjust *Adjust `json:"adjust,omitempty"`
+	// MaxBytes is how max_bytes was met (the image is rendered to know).
+	MaxBytes *BytesFit `json:"max_bytes,omitempty"`
 	// Expires is the URL's exp= (Unix seconds), when it has one.
 	Expires int64 `json:"expires,omitempty"`
 }
@@ -98,7 +100,9 @@ func (r *Renderer) renderDescription(ctx context.Context, orig Original, opts sp
 }
 
 // Describe answers f=json. It decodes pixels only when the crop's place must
-// be found from them (g=auto, g=face), and then only at the scaled size.
+// be found from them (g=auto, g=face), and then only at the scaled size,
+// or to find a border (trim=auto), or renders the image whole when only
+// encoding tells (max_bytes).
 func (r *Renderer) Describe(ctx context.Context, orig Original, opts spec.Options, accept string) (Description, error) {
 	plan, buf, err := r.prepare(orig.Data, opts, accept)
 	if err != nil {
@@ -121,7 +125,7 @@ func (r *Renderer) Describe(ctx context.Context, orig Original, opts spec.Option
 	for _, f := range plan.Faces {
 		faces = append(faces, Box{X: f.X, Y: f.Y, Width: f.Width, Height: f.Height, Score: f.Score})
 	}
-	return Description{
+	d := Description{
 		Faces:       faces,
 		FocusedBy:   plan.FocusedBy,
 		Degraded:    plan.Degraded,
@@ -137,5 +141,15 @@ func (r *Renderer) Describe(ctx context.Context, orig Original, opts spec.Option
 		Animation:   plan.Animation,
 		Expires:     plan.Options.Expires,
 		Adjust:      adjustOf(plan.Options),
-	}, nil
+	}
+	if plan.Options.MaxBytes > 0 {
+		// The quality and size that fit are found by encoding: render.
+		res, err := r.renderImage(ctx, orig, opts, accept)
+		if err != nil {
+			return Description{}, err
+		}
+		d.MaxBytes = res.Fit
+		d.Output.Width, d.Output.Height = res.Width, res.Height
+	}
+	return d, nil
 }

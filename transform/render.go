@@ -50,6 +50,10 @@ type Result struct {
 	// resize happen while the encoder pulls pixels and are counted in Encode.
 	Transform time.Duration
 	Encode    time.Duration
+	// Quality is the encoder quality the body was written at; Fit, for
+	// max_bytes, how it was brought within the limit.
+	Quality int
+	Fit     *BytesFit
 }
 
 // state is what the steps share: the plan, and the image as it goes.
@@ -67,6 +71,9 @@ type state struct {
 	sourceID string
 	// kill stops libvips when ctx ends; nil when ctx cannot end.
 	kill *killer
+	// quality is the encoder quality used; fit says how max_bytes went.
+	quality int
+	fit     *BytesFit
 }
 
 // step is one named stage of the pipeline.
@@ -142,6 +149,12 @@ func (r *Renderer) Render(ctx context.Context, orig Original, opts spec.Options,
 	if opts.Format == spec.FormatJSON {
 		return r.renderDescription(ctx, orig, opts, accept)
 	}
+	return r.renderImage(ctx, orig, opts, accept)
+}
+
+// renderImage renders the image opts ask for; for f=json, the one the
+// same URL without f would give.
+func (r *Renderer) renderImage(ctx context.Context, orig Original, opts spec.Options, accept string) (Result, error) {
 	start := time.Now()
 	plan, buf, err := r.prepare(orig.Data, opts, accept)
 	if err != nil {
@@ -173,6 +186,8 @@ func (r *Renderer) Render(ctx context.Context, orig Original, opts spec.Options,
 		Degraded:  plan.Degraded,
 		Transform: encodeStart.Sub(start),
 		Encode:    time.Since(encodeStart),
+		Quality:   s.quality,
+		Fit:       s.fit,
 	}, nil
 }
 

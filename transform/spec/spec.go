@@ -109,6 +109,10 @@ type Options struct {
 	Brightness, Contrast, Gamma float64
 	Saturation                  *float64
 
+	// MaxBytes is max_bytes=: the most bytes the body may have (0 = no
+	// limit). Quality, then size, are lowered until it fits.
+	MaxBytes int
+
 	// Expires is exp=: the Unix second after which the URL is refused
 	// (0 = never). It changes no pixel; the server checks it, and clips the
 	// caching headers to it.
