@@ -111,6 +111,10 @@ func canonical(o spec.Options) string {
 		item("quality")
 		b = strconv.AppendInt(b, int64(o.Quality), 10)
 	}
+	if o.Raw {
+		item("raw")
+		b = append(b, "true"...)
+	}
 	if o.Rotate != 0 {
 		item("rotate")
 		b = strconv.AppendInt(b, int64(o.Rotate), 10)

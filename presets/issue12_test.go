@@ -58,6 +58,11 @@ var newOptionRows = []struct {
 	{"max_bytes=20000", spec.Options{MaxBytes: 20000}, "max_bytes=20000"},
 	{"max_bytes=1024,q=90,f=webp", spec.Options{MaxBytes: 1024, Quality: 90, Format: spec.FormatWebP}, "format=webp,max_bytes=1024,quality=90"},
 	{"height=5,max_bytes=67108864", spec.Options{Height: 5, MaxBytes: 67108864}, "height=5,max_bytes=67108864"},
+	// raw=true: the original, alone or with exp.
+	{"raw=true", spec.Options{Raw: true}, "raw=true"},
+	{"raw=false", spec.Options{}, "_"},
+	{"raw=true,exp=1767225600", spec.Options{Raw: true, Expires: 1767225600}, "exp=1767225600,raw=true"},
+	{"raw=false,w=10", spec.Options{Width: 10}, "width=10"},
 }
 
 var newOptionErrors = []struct{ transform, msg string }{
@@ -81,6 +86,9 @@ var newOptionErrors = []struct{ transform, msg string }{
 	{"max_bytes=1023", "max_bytes: 1023 is out of range 1024..67108864"},
 	{"max_bytes=67108865", "max_bytes: 67108865 is out of range 1024..67108864"},
 	{"max_bytes=10k", `max_bytes: "10k" is not an integer`},
+	{"raw=true,w=10", "raw=true serves the original untouched: it takes no other option but exp (got width=10)"},
+	{"f=webp,raw=true", "raw=true serves the original untouched: it takes no other option but exp (got format=webp)"},
+	{"raw=yes", `raw: "yes" is not one of true, false`},
 	{"trim=border", `trim: "border" is not auto or top;right;bottom;left in source pixels`},
 	{"trim=1;2;3", `trim: "1;2;3" is not auto or top;right;bottom;left in source pixels`},
 	{"trim=1,2,3,4", `trim: "1" is not auto or top;right;bottom;left in source pixels`},

@@ -36,6 +36,7 @@ const (
 	fGamma
 	fSaturation
 	fMaxBytes
+	fRaw
 )
 
 // option is one transform option: its name, its alias and how a value is
@@ -214,6 +215,17 @@ var options = []*option{
 	{"max_bytes", "", fMaxBytes, func(_ *Parser, o *spec.Options, v string) (err error) {
 		o.MaxBytes, err = parseInt("max_bytes", v, minMaxBytes, maxMaxBytes)
 		return err
+	}},
+	{"raw", "", fRaw, func(_ *Parser, o *spec.Options, v string) error {
+		switch v {
+		case "true":
+			o.Raw = true
+		case "false":
+			o.Raw = false
+		default:
+			return notOneOf("raw", v, "true, false")
+		}
+		return nil
 	}},
 }
 
@@ -456,6 +468,9 @@ func copyFields(dst, src *spec.Options, mask field) {
 	}
 	if mask&fSaturation != 0 {
 		dst.Saturation = clonePtr(src.Saturation)
+	}
+	if mask&fRaw != 0 {
+		dst.Raw = src.Raw
 	}
 	if mask&fMaxBytes != 0 {
 		dst.MaxBytes = src.MaxBytes

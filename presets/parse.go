@@ -3,6 +3,7 @@ package presets
 import (
 	"math"
 	"net/url"
+	"reflect"
 	"strings"
 
 	"github.com/pixmill/pixmill/internal/fault"
@@ -199,6 +200,13 @@ func (p *Parser) finish(st *state) (spec.Options, error) {
 		}
 	}
 	o := st.opts.Normalize()
+	if o.Raw {
+		rest := o
+		rest.Raw, rest.Expires = false, 0
+		if !reflect.DeepEqual(rest, spec.Options{}.Normalize()) {
+			return o, bad("raw=true serves the original untouched: it takes no other option but exp (got %s)", canonical(rest))
+		}
+	}
 	if tw, th, lim := o.TargetWidth(), o.TargetHeight(), p.cfg.MaxDimension; tw > lim || th > lim {
 		return o, bad("%dx%d at dpr %s is %dx%d device px, over the limit of %d",
 			o.Width, o.Height, formatFloat(o.DPR), tw, th, lim)

@@ -176,7 +176,12 @@ func contentDisposition(key string, ext string) string {
 	if i := strings.LastIndexByte(stem, '.'); i > 0 {
 		stem = stem[:i]
 	}
-	name := stem + "." + ext
+	return disposition("inline", stem+"."+ext)
+}
+
+// disposition is a Content-Disposition of kind (inline, attachment) for a
+// file name, with an RFC 6266 UTF-8 form when it is not plain ASCII.
+func disposition(kind, name string) string {
 	ascii := make([]byte, 0, len(name))
 	plain := true
 	for i := 0; i < len(name); i++ {
@@ -188,7 +193,7 @@ func contentDisposition(key string, ext string) string {
 		}
 		ascii = append(ascii, c)
 	}
-	v := `inline; filename="` + string(ascii) + `"`
+	v := kind + `; filename="` + string(ascii) + `"`
 	if !plain {
 		v += "; filename*=UTF-8''" + url.PathEscape(name)
 	}

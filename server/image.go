@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -67,6 +68,12 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 	expires, err := s.checkExpiry(req)
 	if err != nil {
 		return s.fail(w, r, err), "none"
+	}
+	if req.Options.Raw && !req.Signed {
+		// Even with signing.allow_unsigned: the original may be what the
+		// transforms exist to hide (its full size, its metadata).
+		s.metrics.rejected.WithLabelValues("signature").Inc()
+		return s.fail(w, r, fault.New(fault.Forbidden, "raw=true needs a signed URL")), "none"
 	}
 	vary := varyList{}
 	if req.Options.Format == spec.FormatAuto {
@@ -209,14 +216,16 @@ func (s *Server) renderEntry(ctx context.Context, req presets.Request, attrs sou
 		etag = variantETag(obj.Version(), req.Canonical(), req.Options.Format, accept)
 	}
 
-	queueStart := time.Now()
-	release, err := s.admit.acquire(ctx)
-	t.queue = time.Since(queueStart)
-	s.metrics.duration.WithLabelValues("queue").Observe(t.queue.Seconds())
-	if err != nil {
-		return nil, err
+	if !req.Options.Raw { // a raw copy decodes nothing: it needs no slot
+		queueStart := time.Now()
+		release, err := s.admit.acquire(ctx)
+		t.queue = time.Since(queueStart)
+		s.metrics.duration.WithLabelValues("queue").Observe(t.queue.Seconds())
+		if err != nil {
+			return nil, err
+		}
+		defer release()
 	}
-	defer release()
 	s.metrics.inflight.Inc()
 	defer s.metrics.inflight.Dec()
 	s.metrics.renders.Inc()
@@ -233,8 +242,14 @@ func (s *Server) renderEntry(ctx context.Context, req presets.Request, attrs sou
 		s.metrics.duration.WithLabelValues("encode").Observe(res.Encode.Seconds())
 	}
 	e.Body, e.ContentType, e.Format = res.Body, transform.ContentType(res.Format), string(res.Format)
+	if res.Raw != "" {
+		e.ContentType, e.Format = res.ContentType, "raw"
+	}
 	s.markDegraded(e, res.Degraded)
 	s.entryHeader(e)
+	if res.Raw != "" {
+		s.rawHeader(e, res.Raw)
+	}
 	return e, nil
 }
 
@@ -265,6 +280,22 @@ func (s *Server) entryHeader(e *cache.Entry) {
 	}
 	h.Set("Content-Disposition", contentDisposition(e.SourceKey, transform.Extension(spec.Format(e.Format))))
 	e.Header = h
+}
+
+// rawHeader names a raw original by its own file name. An SVG is a
+// document that can run script when opened directly: it is sent with
+// Content-Security-Policy: sandbox (no script, no same origin; an <img>
+// shows it as before) and, unless raw.svg_inline is set, as an attachment,
+// so that a link to it downloads rather than renders on this origin.
+func (s *Server) rawHeader(e *cache.Entry, format string) {
+	kind := "inline"
+	if format == "svg" {
+		e.Header.Set("Content-Security-Policy", "sandbox")
+		if !s.cfg.RawSVGInline {
+			kind = "attachment"
+		}
+	}
+	e.Header.Set("Content-Disposition", disposition(kind, path.Base(e.SourceKey)))
 }
 
 // renderFailure gives kinds to what the cache layer returns raw: the

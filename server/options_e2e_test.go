@@ -1,8 +1,12 @@
 package server_test
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -231,5 +235,54 @@ func TestMaxBytesE2E(t *testing.T) {
 		if limit > 4000 && w != 1200 {
 			t.Errorf("max_bytes=%d changed the width to %d: quality alone fits it", limit, w)
 		}
+	}
+}
+
+func TestRawE2E(t *testing.T) {
+	s := startServer(t, `
+source: { url: "file://`+corpusDir(t)+`" }
+signing: { keys: ["`+testKey+`"], allow_unsigned: true }
+formats: { inputs: [jpeg, png, webp, gif, avif, heif, svg] }
+`)
+	tests := []struct {
+		key, ctype, disposition, csp string
+	}{
+		{"photos/forest_path.jpg", "image/jpeg", `inline; filename="forest_path.jpg"`, ""},
+		{"photos/no_extension_mountain", "image/jpeg", `inline; filename="no_extension_mountain"`, ""},
+		{"formats/png_rgba_logo.png", "image/png", `inline; filename="png_rgba_logo.png"`, ""},
+		{"formats/svg_logo.svg", "image/svg+xml", `attachment; filename="svg_logo.svg"`, "sandbox"},
+		{"photos/name with spaces & ünïcode.jpg", "image/jpeg", `inline; filename="name with spaces & __n__code.jpg"; filename*=UTF-8''name%20with%20spaces%20&%20%C3%BCn%C3%AFcode.jpg`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			want, err := os.ReadFile(filepath.Join(corpusDir(t), tt.key))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, body := s.get(t, s.sign(t, "/raw=true/"+url.PathEscape(tt.key)))
+			if resp.StatusCode != 200 || !bytes.Equal(body, want) {
+				t.Fatalf("%d, %d bytes; want 200 and the %d original bytes", resp.StatusCode, len(body), len(want))
+			}
+			h := resp.Header
+			if h.Get("Content-Type") != tt.ctype || h.Get("Content-Disposition") != tt.disposition || h.Get("Content-Security-Policy") != tt.csp || h.Get("Vary") != "" {
+				t.Errorf("headers %q %q %q %q", h.Get("Content-Type"), h.Get("Content-Disposition"), h.Get("Content-Security-Policy"), h.Get("Vary"))
+			}
+		})
+	}
+	// Signed only, even with allow_unsigned; and not with other options.
+	if resp, _ := s.get(t, "/_/raw=true/photos/forest_path.jpg"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("unsigned raw: %d, want 403", resp.StatusCode)
+	}
+	if resp, _ := s.get(t, "/_/raw=true,w=10/photos/forest_path.jpg"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("raw with w: %d, want 400", resp.StatusCode)
+	}
+	if resp, _ := s.get(t, s.sign(t, "/raw=true/MANIFEST.tsv")); resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Errorf("raw of a non-image: %d, want 415", resp.StatusCode)
+	}
+
+	inline := corpusServer(t, "formats: { inputs: [jpeg, svg] }\nraw: { svg_inline: true }\n")
+	resp, _ := inline.get(t, inline.sign(t, "/raw=true/formats/svg_logo.svg"))
+	if resp.Header.Get("Content-Disposition") != `inline; filename="svg_logo.svg"` || resp.Header.Get("Content-Security-Policy") != "sandbox" {
+		t.Errorf("svg_inline: %q %q", resp.Header.Get("Content-Disposition"), resp.Header.Get("Content-Security-Policy"))
 	}
 }

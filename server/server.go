@@ -39,8 +39,11 @@ type Renderer interface {
 
 // Config is the server's part of the configuration.
 type Config struct {
-	Headers           HeaderConfig
-	ErrorTTL          time.Duration
+	Headers  HeaderConfig
+	ErrorTTL time.Duration
+	// RawSVGInline serves raw=true SVGs inline instead of as attachments
+	// (raw.svg_inline); they keep Content-Security-Policy: sandbox.
+	RawSVGInline      bool
 	Concurrency       int           // transforms at once
 	Queue             int           // requests waiting for a transform slot
 	QueueTimeout      time.Duration // longest wait for a slot

@@ -50,6 +50,10 @@ type Result struct {
 	// resize happen while the encoder pulls pixels and are counted in Encode.
 	Transform time.Duration
 	Encode    time.Duration
+	// ContentType is set for raw=true: the original's type, sniffed from
+	// its bytes (its Format is then unset). Raw names that format.
+	ContentType string
+	Raw         string
 	// Quality is the encoder quality the body was written at; Fit, for
 	// max_bytes, how it was brought within the limit.
 	Quality int
@@ -146,7 +150,10 @@ type Original struct {
 // Render makes what opts ask for from orig: the image, or for f=json the
 // description of the image the same URL without f would render.
 func (r *Renderer) Render(ctx context.Context, orig Original, opts spec.Options, accept string) (Result, error) {
-	if opts.Format == spec.FormatJSON {
+	switch {
+	case opts.Raw:
+		return r.renderRaw(orig)
+	case opts.Format == spec.FormatJSON:
 		return r.renderDescription(ctx, orig, opts, accept)
 	}
 	return r.renderImage(ctx, orig, opts, accept)

@@ -41,6 +41,7 @@ type Config struct {
 	Formats       Formats                   `yaml:"formats"`
 	Headers       Headers                   `yaml:"headers"`
 	ClientHints   ClientHints               `yaml:"client_hints"`
+	Raw           Raw                       `yaml:"raw"`
 	Admin         Admin                     `yaml:"admin"`
 	Vision        Vision                    `yaml:"vision"`
 	Log           Log                       `yaml:"log"`
@@ -50,6 +51,11 @@ type Config struct {
 type ClientHints struct {
 	Enabled bool  `yaml:"enabled"`
 	Widths  []int `yaml:"widths"`
+}
+
+// Raw is how raw=true serves originals.
+type Raw struct {
+	SVGInline bool `yaml:"svg_inline"`
 }
 
 type Admin struct {

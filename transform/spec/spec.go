@@ -113,6 +113,10 @@ type Options struct {
 	// limit). Quality, then size, are lowered until it fits.
 	MaxBytes int
 
+	// Raw is raw=true: the original's bytes, untouched. It takes no other
+	// option but exp (the parser refuses the rest).
+	Raw bool
+
 	// Expires is exp=: the Unix second after which the URL is refused
 	// (0 = never). It changes no pixel; the server checks it, and clips the
 	// caching headers to it.
