@@ -138,12 +138,13 @@ func secs(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second
 // version always render the same bytes. For a negotiated format the Accept
 // class stands in for the output format, since the format follows from it
 // and from the source (alpha, frames), which the version pins.
-func variantETag(sourceVersion, canonical string, format spec.Format, accept string) string {
+func variantETag(sourceVersion, canonical string, opts spec.Options, accept string) string {
+	format := opts.Format
 	negotiation := string(format)
 	if format == spec.FormatAuto {
 		negotiation = "auto:" + transform.ParseAccept(accept).Class()
 	}
-	sum := sha256.Sum256([]byte(sourceVersion + "\x00" + canonical + "\x00" + negotiation + "\x00" + transform.PipelineVersion))
+	sum := sha256.Sum256([]byte(sourceVersion + "\x00" + canonical + "\x00" + negotiation + "\x00" + transform.VersionOf(opts)))
 	return `"` + base64.RawURLEncoding.EncodeToString(sum[:15]) + `"`
 }
 

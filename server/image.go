@@ -88,7 +88,7 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return s.fail(w, r, err), "none"
 	}
-	etag := variantETag(attrs.Version(), req.Canonical(), req.Options.Format, accept)
+	etag := variantETag(attrs.Version(), req.Canonical(), req.Options, accept)
 	if etagMatches(r.Header.Get("If-None-Match"), etag) {
 		policy := &s.whole
 		if expires {
@@ -213,7 +213,7 @@ func (s *Server) renderEntry(ctx context.Context, req presets.Request, attrs sou
 		// The original changed since its attributes were cached: name the
 		// bytes that were read, and remember the new attributes.
 		s.attrs.Add(req.Key, obj.Attributes)
-		etag = variantETag(obj.Version(), req.Canonical(), req.Options.Format, accept)
+		etag = variantETag(obj.Version(), req.Canonical(), req.Options, accept)
 	}
 
 	if !req.Options.Raw { // a raw copy decodes nothing: it needs no slot

@@ -156,3 +156,17 @@ func FuzzMetadataNotice(f *testing.F) {
 		}
 	})
 }
+
+// TestVersionOf: metadata=copyright renders differently since it keeps the
+// IPTC and XMP notices, so its version (ETags, cache keys) moved; no other
+// URL's did.
+func TestVersionOf(t *testing.T) {
+	if v := VersionOf(spec.Options{Metadata: spec.MetadataCopyright}); v == PipelineVersion {
+		t.Errorf("metadata=copyright still has version %q", v)
+	}
+	for _, o := range []spec.Options{{}, {Metadata: spec.MetadataKeep}, {Width: 10, Brightness: 2}} {
+		if v := VersionOf(o.Normalize()); v != PipelineVersion {
+			t.Errorf("%+v: version %q, want %q", o, v, PipelineVersion)
+		}
+	}
+}

@@ -14,6 +14,18 @@ import (
 // bytes; it is part of every ETag and cache key.
 const PipelineVersion = "1"
 
+// VersionOf is the pipeline version of the render opts ask for: what
+// PipelineVersion is to every URL, with a suffix for the options whose
+// output changed since without a change to the others, so that only
+// their ETags and cache keys move. metadata=copyright keeps the IPTC and
+// XMP notices since issue 12: "1+notice".
+func VersionOf(opts spec.Options) string {
+	if opts.Metadata == spec.MetadataCopyright {
+		return PipelineVersion + "+notice"
+	}
+	return PipelineVersion
+}
+
 // Renderer turns source bytes into output images by a Config.
 type Renderer struct {
 	cfg    Config
