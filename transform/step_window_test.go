@@ -3,11 +3,13 @@ package transform
 import (
 	"context"
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/davidbyttow/govips/v2/vips"
 	"github.com/pixmill/pixmill/internal/fault"
 	"github.com/pixmill/pixmill/transform/spec"
+	"github.com/pixmill/pixmill/vision"
 )
 
 func pxRegion(x, y, w, h float64) *spec.Region {
@@ -194,4 +196,45 @@ func BenchmarkRegion(b *testing.B) {
 			img.Close()
 		}
 	})
+}
+
+// windowLocator is a vision sidecar that sees one face in the middle of
+// whatever preview it is given, and records what it was given.
+type windowLocator struct {
+	id   string
+	w, h int
+}
+
+func (l *windowLocator) Regions(_ context.Context, id string, preview vision.Preview) (vision.Regions, error) {
+	_, w, h, err := preview(256)
+	l.id, l.w, l.h = id, w, h
+	return vision.Regions{Faces: []vision.Box{{X: 0.45, Y: 0.45, Width: 0.1, Height: 0.1, Score: 0.9}}}, err
+}
+
+// TestRegionVision: with a region, the sidecar is shown the region (its
+// analysis cached under the region too), its face boxes come back as
+// fractions of the whole source in f=json, and the crop follows them.
+func TestRegionVision(t *testing.T) {
+	loc := &windowLocator{}
+	r := &Renderer{cfg: testRenderer(t).cfg, vision: loc}
+	o := spec.Options{Region: pxRegion(800, 600, 800, 600), Width: 100, Height: 100, Fit: spec.FitCover,
+		Gravity: spec.Gravity{Kind: spec.GravityFace}, Format: spec.FormatJSON}
+	d, err := r.Describe(context.Background(), Original{Data: readCorpus(t, "orientation/landscape_exif_orientation_1.jpg"), ID: "k@1"}, o.Normalize(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loc.id != "k@1#800,600,800,600" || loc.w != 256 || loc.h != 192 {
+		t.Errorf("sidecar saw %q %dx%d, want the 800x600 region at 256x192", loc.id, loc.w, loc.h)
+	}
+	if len(d.Faces) != 1 || math.Abs(d.Faces[0].X-0.725) > 1e-9 || math.Abs(d.Faces[0].Width-0.05) > 1e-9 || math.Abs(d.Faces[0].Y-0.725) > 1e-9 {
+		t.Errorf("faces %+v, want one at 0.725,0.725 0.05 wide (fractions of the source)", d.Faces)
+	}
+	c := d.Crop
+	if d.FocusedBy != "faces" || c == nil || c.X < 800 || c.Y < 600 || c.X+c.Width > 1600 || c.Y+c.Height > 1200 || c.X > 1200 || c.X+c.Width < 1200 {
+		t.Errorf("crop %+v by %q: want a window inside the region holding the face at x=1200", c, d.FocusedBy)
+	}
+	res, err := r.Render(context.Background(), Original{Data: readCorpus(t, "orientation/landscape_exif_orientation_1.jpg"), ID: "k@1"}, spec.Options{Region: o.Region, Width: 100, Height: 100, Fit: spec.FitCover, Gravity: o.Gravity, Format: spec.FormatJPEG}, "")
+	if err != nil || res.Width != 100 || res.Height != 100 || res.FocusedBy != "faces" {
+		t.Errorf("render: %dx%d by %q, %v", res.Width, res.Height, res.FocusedBy, err)
+	}
 }
