@@ -21,6 +21,7 @@ run: build
 
 test-deps: deps vision-test-deps
 	@scripts/install-versitygw.sh
+	@scripts/install-exiftool.sh
 
 # Every test: format and vet checks, the whole suite (libvips, the corpus,
 # real HTTP, a real versitygw S3 server), then each fuzz target briefly.
@@ -64,6 +65,7 @@ fuzz:
 	$(GO) test ./presets -run '^$$' -fuzz '^FuzzApplyHints$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./transform -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./transform -run '^$$' -fuzz '^FuzzPNGChunks$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./transform -run '^$$' -fuzz '^FuzzMetadataNotice$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 # Micro-benchmarks with allocations (URL parser, signer, cache key, L1 lookup,
 # header writer, hot path, renders), then a short run of the load benchmark

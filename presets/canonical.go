@@ -1,6 +1,7 @@
 package presets
 
 import (
+	"bytes"
 	"strconv"
 
 	"github.com/pixmill/pixmill/transform/spec"
@@ -39,9 +40,30 @@ func canonical(o spec.Options) string {
 		item("blur")
 		b = appendFloat(b, o.Blur)
 	}
+	if o.Brightness != 0 {
+		item("brightness")
+		b = appendFloat(b, o.Brightness)
+	}
+	if o.Contrast != 0 {
+		item("contrast")
+		b = appendFloat(b, o.Contrast)
+	}
+	if r := o.Region; r != nil {
+		item("crop")
+		for i, c := range []spec.Coord{r.X, r.Y, r.W, r.H} {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendCoord(b, c)
+		}
+	}
 	if o.DPR != 1 {
 		item("dpr")
 		b = appendFloat(b, o.DPR)
+	}
+	if o.Expires != 0 {
+		item("exp")
+		b = strconv.AppendInt(b, o.Expires, 10)
 	}
 	if o.Fit != spec.FitScaleDown {
 		item("fit")
@@ -60,6 +82,10 @@ func canonical(o spec.Options) string {
 		item("format")
 		b = append(b, o.Format...)
 	}
+	if o.Gamma != 0 {
+		item("gamma")
+		b = appendFloat(b, o.Gamma)
+	}
 	if g := o.Gravity; g.Kind == spec.GravityFocal {
 		item("gravity")
 		b = appendFloat(b, g.X)
@@ -73,6 +99,10 @@ func canonical(o spec.Options) string {
 		item("height")
 		b = strconv.AppendInt(b, int64(o.Height), 10)
 	}
+	if o.MaxBytes != 0 {
+		item("max_bytes")
+		b = strconv.AppendInt(b, int64(o.MaxBytes), 10)
+	}
 	if o.Metadata != spec.MetadataNone {
 		item("metadata")
 		b = append(b, o.Metadata...)
@@ -81,13 +111,38 @@ func canonical(o spec.Options) string {
 		item("quality")
 		b = strconv.AppendInt(b, int64(o.Quality), 10)
 	}
+	if o.Raw {
+		item("raw")
+		b = append(b, "true"...)
+	}
 	if o.Rotate != 0 {
 		item("rotate")
 		b = strconv.AppendInt(b, int64(o.Rotate), 10)
 	}
+	if o.Saturation != nil {
+		item("saturation")
+		b = appendFloat(b, *o.Saturation)
+	}
 	if o.Sharpen != 0 {
 		item("sharpen")
 		b = appendFloat(b, o.Sharpen)
+	}
+	if t := o.Trim; t != nil {
+		item("trim")
+		if t.Auto {
+			b = append(b, "auto"...)
+		} else {
+			for i, m := range []int{t.Top, t.Right, t.Bottom, t.Left} {
+				if i > 0 {
+					b = append(b, ';')
+				}
+				b = strconv.AppendInt(b, int64(m), 10)
+			}
+		}
+	}
+	if th := o.TrimThreshold; th != nil {
+		item("trim.threshold")
+		b = appendFloat(b, *th)
 	}
 	if o.Width != 0 {
 		item("width")
@@ -102,6 +157,17 @@ func canonical(o spec.Options) string {
 // appendFloat writes the shortest decimal that parses back to f exactly,
 // never with an exponent: 2 -> "2", 1.50 -> "1.5".
 func appendFloat(b []byte, f float64) []byte { return strconv.AppendFloat(b, f, 'f', -1, 64) }
+
+// appendCoord writes a region value; a fraction keeps its decimal point
+// ("1.0", not "1"), which is what tells it from pixels.
+func appendCoord(b []byte, c spec.Coord) []byte {
+	n := len(b)
+	b = appendFloat(b, c.V)
+	if c.Frac && !bytes.ContainsRune(b[n:], '.') {
+		b = append(b, ".0"...)
+	}
+	return b
+}
 
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 

@@ -65,6 +65,12 @@ func FuzzParse(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add(s)
 	}
+	for _, r := range newOptionRows {
+		f.Add("/_/" + r.transform + "/k.jpg")
+	}
+	for _, r := range newOptionErrors {
+		f.Add("/_/" + r.transform + "/k.jpg")
+	}
 	strict := newParser(f)
 	open := newParser(f, allowUnsigned)
 	f.Fuzz(func(t *testing.T, path string) {

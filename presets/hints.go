@@ -37,6 +37,9 @@ var DefaultLadder = []int{160, 320, 480, 640, 800, 960, 1280, 1600, 1920, 2560}
 // width steps down the ladder, then the dpr steps down its grid, and at
 // worst the URL is served as if no hints had come (req itself parsed).
 func (p *Parser) ApplyHints(req Request, h Hints, ladder []int) (Request, HintsVary) {
+	if req.Options.Raw { // the original has no width or dpr to choose
+		return req, HintsVary{}
+	}
 	steps := ladder
 	if pr := p.presets[req.Preset]; pr != nil && len(pr.Widths) > 0 {
 		steps = pr.Widths

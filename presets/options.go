@@ -10,7 +10,7 @@ import (
 
 // field is one bit per option: which fields of spec.Options an option (or a
 // preset) sets. Presets are applied by copying the fields in their mask.
-type field uint16
+type field uint32
 
 const (
 	fWidth field = 1 << iota
@@ -27,6 +27,16 @@ const (
 	fFlip
 	fMetadata
 	fAnim
+	fRegion
+	fTrim
+	fTrimThreshold
+	fExpires
+	fBrightness
+	fContrast
+	fGamma
+	fSaturation
+	fMaxBytes
+	fRaw
 )
 
 // option is one transform option: its name, its alias and how a value is
@@ -36,6 +46,10 @@ type option struct {
 	field       field
 	set         func(p *Parser, o *spec.Options, v string) error
 }
+
+// valueParts is how many comma-separated values an option takes where it
+// is more than one: crop=x,y,w,h. The parser joins them into one value.
+var valueParts = map[string]int{"crop": 4}
 
 // options is the option table, in documentation order.
 var options = []*option{
@@ -137,6 +151,133 @@ var options = []*option{
 		}
 		return nil
 	}},
+	{"crop", "", fRegion, func(_ *Parser, o *spec.Options, v string) error {
+		r, err := parseRegion(v)
+		if err != nil {
+			return err
+		}
+		o.Region = &r
+		return nil
+	}},
+	{"trim", "", fTrim, func(_ *Parser, o *spec.Options, v string) error {
+		if v == "auto" {
+			o.Trim = &spec.Trim{Auto: true}
+			return nil
+		}
+		parts := strings.Split(v, ";")
+		if len(parts) != 4 {
+			return bad("trim: %q is not auto or top;right;bottom;left in source pixels", v)
+		}
+		var m [4]int
+		for i, s := range parts {
+			n, err := parseInt("trim", s, 0, maxRegionPx)
+			if err != nil {
+				return err
+			}
+			m[i] = n
+		}
+		o.Trim = &spec.Trim{Top: m[0], Right: m[1], Bottom: m[2], Left: m[3]}
+		return nil
+	}},
+	{"trim.threshold", "", fTrimThreshold, func(_ *Parser, o *spec.Options, v string) error {
+		f, err := parseDecimal("trim.threshold", v, 0, 255)
+		if err != nil {
+			return err
+		}
+		o.TrimThreshold = &f
+		return nil
+	}},
+	{"exp", "", fExpires, func(_ *Parser, o *spec.Options, v string) error {
+		n, err := parseInt("exp", v, 1, maxExpires)
+		o.Expires = int64(n)
+		return err
+	}},
+	{"brightness", "", fBrightness, func(_ *Parser, o *spec.Options, v string) (err error) {
+		o.Brightness, err = parseDecimal("brightness", v, 0, maxAdjust)
+		return err
+	}},
+	{"contrast", "", fContrast, func(_ *Parser, o *spec.Options, v string) (err error) {
+		o.Contrast, err = parseDecimal("contrast", v, 0, maxAdjust)
+		return err
+	}},
+	{"gamma", "", fGamma, func(_ *Parser, o *spec.Options, v string) (err error) {
+		o.Gamma, err = parseDecimal("gamma", v, 0, maxAdjust)
+		return err
+	}},
+	{"saturation", "", fSaturation, func(_ *Parser, o *spec.Options, v string) error {
+		f, err := parseDecimal("saturation", v, 0, maxAdjust)
+		if err != nil {
+			return err
+		}
+		o.Saturation = &f
+		return nil
+	}},
+	{"max_bytes", "", fMaxBytes, func(_ *Parser, o *spec.Options, v string) (err error) {
+		o.MaxBytes, err = parseInt("max_bytes", v, minMaxBytes, maxMaxBytes)
+		return err
+	}},
+	{"raw", "", fRaw, func(_ *Parser, o *spec.Options, v string) error {
+		switch v {
+		case "true":
+			o.Raw = true
+		case "false":
+			o.Raw = false
+		default:
+			return notOneOf("raw", v, "true, false")
+		}
+		return nil
+	}},
+}
+
+// max_bytes' range: under a kilobyte no encoder's headers leave room for
+// a picture; over 64 MiB it limits nothing an output can reach.
+const (
+	minMaxBytes = 1024
+	maxMaxBytes = 64 << 20
+)
+
+// maxAdjust bounds the colour factors: past 10 every one of them has
+// already pushed a photo to flat white, black or neon.
+const maxAdjust = 10
+
+// maxExpires is the last second exp= may name: the year 9999, past which
+// no HTTP date can be written.
+const maxExpires = 253402300799
+
+// maxRegionPx bounds a region's pixel values: far past any source the
+// limits admit, small enough that sums of them never overflow.
+const maxRegionPx = 1 << 24
+
+// parseRegion reads "x,y,w,h" (or "x;y;w;h"): each value is whole source
+// pixels ("120") or a fraction of the source's side, written with a
+// decimal point ("0.25", "1.0"). w and h must be positive.
+func parseRegion(v string) (spec.Region, error) {
+	sep := ","
+	if strings.Contains(v, ";") {
+		sep = ";"
+	}
+	parts := strings.Split(v, sep)
+	if len(parts) != 4 {
+		return spec.Region{}, bad("crop: %q is not x,y,w,h (source pixels, or fractions written with a decimal point)", v)
+	}
+	var c [4]spec.Coord
+	for i, s := range parts {
+		f, ok := decimal(s)
+		if !ok {
+			return spec.Region{}, bad("crop: %q is not a number of pixels or a fraction like 0.25", s)
+		}
+		c[i].Frac = strings.Contains(s, ".")
+		switch {
+		case c[i].Frac && f > 1:
+			return spec.Region{}, bad("crop: fraction %s is out of range 0..1", s)
+		case !c[i].Frac && f > maxRegionPx:
+			return spec.Region{}, bad("crop: %s px is out of range 0..%d", s, maxRegionPx)
+		case i >= 2 && f == 0:
+			return spec.Region{}, bad("crop: width and height must be positive, got %s", s)
+		}
+		c[i].V = f
+	}
+	return spec.Region{X: c[0], Y: c[1], W: c[2], H: c[3]}, nil
 }
 
 // optionByName maps names and aliases to options.
@@ -312,6 +453,36 @@ func copyFields(dst, src *spec.Options, mask field) {
 	}
 	if mask&fAnim != 0 {
 		dst.Anim = clonePtr(src.Anim)
+	}
+	if mask&fRegion != 0 {
+		dst.Region = clonePtr(src.Region)
+	}
+	if mask&fBrightness != 0 {
+		dst.Brightness = src.Brightness
+	}
+	if mask&fContrast != 0 {
+		dst.Contrast = src.Contrast
+	}
+	if mask&fGamma != 0 {
+		dst.Gamma = src.Gamma
+	}
+	if mask&fSaturation != 0 {
+		dst.Saturation = clonePtr(src.Saturation)
+	}
+	if mask&fRaw != 0 {
+		dst.Raw = src.Raw
+	}
+	if mask&fMaxBytes != 0 {
+		dst.MaxBytes = src.MaxBytes
+	}
+	if mask&fExpires != 0 {
+		dst.Expires = src.Expires
+	}
+	if mask&fTrim != 0 {
+		dst.Trim = clonePtr(src.Trim)
+	}
+	if mask&fTrimThreshold != 0 {
+		dst.TrimThreshold = clonePtr(src.TrimThreshold)
 	}
 }
 

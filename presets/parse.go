@@ -3,6 +3,7 @@ package presets
 import (
 	"math"
 	"net/url"
+	"reflect"
 	"strings"
 
 	"github.com/pixmill/pixmill/internal/fault"
@@ -145,6 +146,18 @@ func (p *Parser) applyTransform(t string, withPresets bool) (state, error) {
 			if o == nil {
 				return st, bad("unknown option %q", name)
 			}
+			// An option of several values takes the items after it
+			// (crop=x,y,w,h), unless its value says it is whole.
+			if n := valueParts[o.name]; n > 1 && !strings.Contains(val, ";") {
+				for range n - 1 {
+					var next string
+					if !more {
+						return st, bad("%s: %q needs %d comma-separated values", name, item, n)
+					}
+					next, rest, more = strings.Cut(rest, ",")
+					val += "," + next
+				}
+			}
 			if err := o.set(p, &st.opts, val); err != nil {
 				return st, err
 			}
@@ -187,6 +200,13 @@ func (p *Parser) finish(st *state) (spec.Options, error) {
 		}
 	}
 	o := st.opts.Normalize()
+	if o.Raw {
+		rest := o
+		rest.Raw, rest.Expires = false, 0
+		if !reflect.DeepEqual(rest, spec.Options{}.Normalize()) {
+			return o, bad("raw=true serves the original untouched: it takes no other option but exp (got %s)", canonical(rest))
+		}
+	}
 	if tw, th, lim := o.TargetWidth(), o.TargetHeight(), p.cfg.MaxDimension; tw > lim || th > lim {
 		return o, bad("%dx%d at dpr %s is %dx%d device px, over the limit of %d",
 			o.Width, o.Height, formatFloat(o.DPR), tw, th, lim)

@@ -152,6 +152,9 @@ func (p *Parser) loadPreset(name string, pr Preset) (*presetDef, error) {
 	if err == nil {
 		_, err = p.finish(&st)
 	}
+	if err == nil && st.mask&fExpires != 0 {
+		err = errors.New("exp= belongs in a URL: a preset would expire every URL that names it")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("presets: preset %q: %w", name, err)
 	}

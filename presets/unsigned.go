@@ -15,7 +15,14 @@ import (
 func (p *Parser) checkUnsigned(t string) error {
 	first, rest, more := strings.Cut(t, ",")
 	d := p.presets[first]
-	if d == nil || !d.Public {
+	switch {
+	case d != nil && !d.Public:
+		return fault.New(fault.Forbidden, "unsigned URLs must start with a public preset; %q is not public", first)
+	case d == nil && validPresetName(first) && optionByName[first] == nil:
+		// Name what is missing: a config file that states no presets has
+		// none of the built-in examples, and "thumb" is then unknown.
+		return fault.New(fault.Forbidden, "unsigned URLs must start with a public preset; there is no preset %q (public presets: %s)", first, p.publicPresets())
+	case d == nil:
 		return fault.New(fault.Forbidden, "unsigned URLs must start with a public preset")
 	}
 	for more {
@@ -46,4 +53,21 @@ func ladder(ws []int) string {
 		s[i] = strconv.Itoa(w)
 	}
 	return strings.Join(s, ", ")
+}
+
+// publicPresets names the public presets for an unsigned client's error
+// message (the others are nobody's business but the signer's); "none"
+// when there are none.
+func (p *Parser) publicPresets() string {
+	var names []string
+	for name, d := range p.presets {
+		if d.Public {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
 }

@@ -28,12 +28,12 @@ func TestUnsigned(t *testing.T) {
 		{"thumb,w=300", fault.Forbidden, `width 300 is not on the ladder of preset "thumb" (100, 200, 400); other widths need a signature`, fault.Internal},
 		{"thumb,w=100,w=300", fault.Forbidden, `width 300 is not on the ladder of preset "thumb" (100, 200, 400); other widths need a signature`, fault.Internal},
 		{"narrow,w=300", fault.Forbidden, `width 300 is not on the ladder of preset "narrow" (it has none); other widths need a signature`, fault.Internal},
-		{"hero", fault.Forbidden, "unsigned URLs must start with a public preset", fault.Internal},
-		{"hero,w=640", fault.Forbidden, "unsigned URLs must start with a public preset", fault.Internal},
+		{"hero", fault.Forbidden, `unsigned URLs must start with a public preset; "hero" is not public`, fault.Internal},
+		{"hero,w=640", fault.Forbidden, `unsigned URLs must start with a public preset; "hero" is not public`, fault.Internal},
 		{"w=100", fault.Forbidden, "unsigned URLs must start with a public preset", fault.Internal},
 		{"w=100,thumb", fault.Forbidden, "unsigned URLs must start with a public preset", fault.Internal},
 		{"_", fault.Forbidden, "unsigned URLs must start with a public preset", fault.Internal},
-		{"nosuch", fault.Forbidden, "unsigned URLs must start with a public preset", fault.BadRequest},
+		{"nosuch", fault.Forbidden, `unsigned URLs must start with a public preset; there is no preset "nosuch" (public presets: avatar, narrow, plain, thumb)`, fault.BadRequest},
 		{"thumb,h=100", fault.Forbidden, `unsigned URLs may override only width and dpr; "h=100" needs a signature`, fault.Internal},
 		{"thumb,f=png", fault.Forbidden, `unsigned URLs may override only width and dpr; "f=png" needs a signature`, fault.Internal},
 		{"thumb,q=90", fault.Forbidden, `unsigned URLs may override only width and dpr; "q=90" needs a signature`, fault.Internal},
@@ -77,7 +77,15 @@ func TestUnsignedNoKeys(t *testing.T) {
 		t.Errorf("public preset: %v", err)
 	}
 	_, err := p.Parse("/_/hero/photos/cat.jpg")
-	wantErr(t, err, fault.Forbidden, "unsigned URLs must start with a public preset")
+	wantErr(t, err, fault.Forbidden, `unsigned URLs must start with a public preset; "hero" is not public`)
 	_, err = p.Parse("/" + vecSig16 + vecPath)
 	wantErr(t, err, fault.Forbidden, "bad signature")
+}
+
+// TestUnsignedNoPresets: with no presets (a config file that states
+// none), the error names the preset that is missing.
+func TestUnsignedNoPresets(t *testing.T) {
+	p := newParser(t, func(c *Config) { c.Presets = nil })
+	_, err := p.Parse("/_/thumb/photos/cat.jpg")
+	wantErr(t, err, fault.Forbidden, `unsigned URLs must start with a public preset; there is no preset "thumb" (public presets: none)`)
 }

@@ -40,7 +40,7 @@ func BenchmarkCacheKey(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				etag := variantETag(source.Default, version, canonical, bc.format, bc.accept)
+				etag := variantETag(source.Default, version, canonical, spec.Options{Format: bc.format}, bc.accept)
 				if k := key + "\x00" + etag; len(k) == 0 {
 					b.Fatal("empty key")
 				}

@@ -20,6 +20,7 @@ var statusOf = map[fault.Kind]int{
 	fault.UpstreamTimeout: http.StatusGatewayTimeout,
 	fault.BadGateway:      http.StatusBadGateway,
 	fault.Canceled:        499, // client closed the request; nobody reads it
+	fault.Gone:            http.StatusGone,
 	fault.Internal:        http.StatusInternalServerError,
 }
 

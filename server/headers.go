@@ -56,7 +56,8 @@ func (h HeaderConfig) policy() cachePolicy {
 // and edges alike, and nothing that would keep it longer (no immutable, no
 // serving it stale).
 func (h HeaderConfig) degradedPolicy() cachePolicy {
-	if h.DegradedTTL <= 0 {
+	d, ok := h.degraded()
+	if !ok {
 		p := cachePolicy{cacheControl: "no-store"}
 		if h.CDNCacheControl {
 			p.cdnCacheControl = "no-store"
@@ -66,12 +67,51 @@ func (h HeaderConfig) degradedPolicy() cachePolicy {
 		}
 		return p
 	}
+	return d.policy()
+}
+
+// degraded is the configuration of a degraded result's headers; false
+// when they say no-store.
+func (h HeaderConfig) degraded() (HeaderConfig, bool) {
 	return HeaderConfig{
 		MaxAge:           h.DegradedTTL,
 		SMaxAge:          h.DegradedTTL,
 		CDNCacheControl:  h.CDNCacheControl,
 		SurrogateControl: h.SurrogateControl,
-	}.policy()
+	}, h.DegradedTTL > 0
+}
+
+// expiringPolicy is the policy of a response to a URL with exp=, which
+// remaining from now stops being served: no lifetime in it, fresh or
+// stale, for browsers or edges, outlives the URL. It is computed per
+// response, since remaining shrinks as the URL ages. A degraded result
+// starts from its own policy.
+func (h HeaderConfig) expiringPolicy(remaining time.Duration, degraded bool) cachePolicy {
+	if degraded {
+		d, ok := h.degraded()
+		if !ok {
+			return h.degradedPolicy()
+		}
+		h = d
+	}
+	return h.clip(remaining).policy()
+}
+
+// clip bounds every lifetime in h to remaining (whole seconds, rounded
+// down): max-age and s-maxage to it, the stale-* extensions to what is
+// left after the longer of them; immutable goes when anything was cut.
+func (h HeaderConfig) clip(remaining time.Duration) HeaderConfig {
+	rem := max(0, remaining.Truncate(time.Second))
+	c := h
+	c.MaxAge = min(h.MaxAge, rem)
+	c.SMaxAge = min(h.SMaxAge, rem)
+	left := rem - max(c.MaxAge, c.SMaxAge)
+	c.StaleWhileRevalidate = min(h.StaleWhileRevalidate, left)
+	c.StaleIfError = min(h.StaleIfError, left)
+	if c != h {
+		c.Immutable = false
+	}
+	return c
 }
 
 // CacheControl is the success Cache-Control value.
@@ -104,12 +144,13 @@ func secs(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second
 // sources (or a key that moves to a new source) never share a validator;
 // the default source's ETags are those of a single-source server, so that
 // adding sources does not invalidate every ETag a CDN holds.
-func variantETag(sourceName, sourceVersion, canonical string, format spec.Format, accept string) string {
+func variantETag(sourceName, sourceVersion, canonical string, opts spec.Options, accept string) string {
+	format := opts.Format
 	negotiation := string(format)
 	if format == spec.FormatAuto {
 		negotiation = "auto:" + transform.ParseAccept(accept).Class()
 	}
-	in := sourceVersion + "\x00" + canonical + "\x00" + negotiation + "\x00" + transform.PipelineVersion
+	in := sourceVersion + "\x00" + canonical + "\x00" + negotiation + "\x00" + transform.VersionOf(opts)
 	if sourceName != source.Default {
 		in += "\x00source=" + sourceName
 	}
@@ -162,7 +203,12 @@ func contentDisposition(key string, ext string) string {
 	if i := strings.LastIndexByte(stem, '.'); i > 0 {
 		stem = stem[:i]
 	}
-	name := stem + "." + ext
+	return disposition("inline", stem+"."+ext)
+}
+
+// disposition is a Content-Disposition of kind (inline, attachment) for a
+// file name, with an RFC 6266 UTF-8 form when it is not plain ASCII.
+func disposition(kind, name string) string {
 	ascii := make([]byte, 0, len(name))
 	plain := true
 	for i := 0; i < len(name); i++ {
@@ -174,7 +220,7 @@ func contentDisposition(key string, ext string) string {
 		}
 		ascii = append(ascii, c)
 	}
-	v := `inline; filename="` + string(ascii) + `"`
+	v := kind + `; filename="` + string(ascii) + `"`
 	if !plain {
 		v += "; filename*=UTF-8''" + url.PathEscape(name)
 	}
@@ -224,13 +270,7 @@ func appendStage(b []byte, name string, d time.Duration) []byte {
 // policy for browsers and for CDNs, Vary, and the purge tags.
 func (s *Server) setCacheHeaders(h http.Header, etag string, vary varyList, tag string, p *cachePolicy) {
 	h.Set("ETag", etag)
-	h.Set("Cache-Control", p.cacheControl)
-	if p.cdnCacheControl != "" {
-		h.Set("CDN-Cache-Control", p.cdnCacheControl)
-	}
-	if p.surrogateControl != "" {
-		h.Set("Surrogate-Control", p.surrogateControl)
-	}
+	p.set(h)
 	if len(vary) > 0 {
 		h.Set("Vary", vary.String())
 	}
@@ -239,6 +279,17 @@ func (s *Server) setCacheHeaders(h http.Header, etag string, vary varyList, tag 
 	}
 	if s.cfg.Headers.CacheTagHeader != "" {
 		h.Set(s.cfg.Headers.CacheTagHeader, tag+","+GlobalPurgeTag) // comma-separated (Cloudflare)
+	}
+}
+
+// set writes the policy's headers.
+func (p *cachePolicy) set(h http.Header) {
+	h.Set("Cache-Control", p.cacheControl)
+	if p.cdnCacheControl != "" {
+		h.Set("CDN-Cache-Control", p.cdnCacheControl)
+	}
+	if p.surrogateControl != "" {
+		h.Set("Surrogate-Control", p.surrogateControl)
 	}
 }
 

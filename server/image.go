@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,16 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 		}
 		return s.fail(w, r, err), "none"
 	}
+	expires, err := s.checkExpiry(req)
+	if err != nil {
+		return s.fail(w, r, err), "none"
+	}
+	if req.Options.Raw && !req.Signed {
+		// Even with signing.allow_unsigned: the original may be what the
+		// transforms exist to hide (its full size, its metadata).
+		s.metrics.rejected.WithLabelValues("signature").Inc()
+		return s.fail(w, r, fault.New(fault.Forbidden, "raw=true needs a signed URL")), "none"
+	}
 	vary := varyList{}
 	if req.Options.Format == spec.FormatAuto {
 		vary.add("Accept")
@@ -88,9 +99,14 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 		return s.fail(w, r, err), "none"
 	}
 	v := variant{ref: ref, tag: purgeTag(ref)}
-	etag := variantETag(ref.Source, attrs.Version(), req.Canonical(), req.Options.Format, accept)
+	etag := variantETag(ref.Source, attrs.Version(), req.Canonical(), req.Options, accept)
 	if etagMatches(r.Header.Get("If-None-Match"), etag) {
-		s.setCacheHeaders(w.Header(), etag, vary, v.tag, &s.whole)
+		policy := &s.whole
+		if expires {
+			p := s.cfg.Headers.expiringPolicy(s.untilExpiry(req), false)
+			policy = &p
+		}
+		s.setCacheHeaders(w.Header(), etag, vary, v.tag, policy)
 		w.WriteHeader(http.StatusNotModified)
 		return http.StatusNotModified, "none"
 	}
@@ -110,6 +126,10 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 	}
 	if len(vary) > 0 {
 		h["Vary"] = []string{vary.String()}
+	}
+	if expires {
+		p := s.cfg.Headers.expiringPolicy(s.untilExpiry(req), entry.Degraded)
+		p.set(h) // Set replaces the shared slices; it does not write into them
 	}
 	h["Server-Timing"] = []string{t.header()}
 	h["X-Cache"] = outcomeHeader[outcome]
@@ -144,6 +164,29 @@ func (s *Server) result(dl *deadline, req presets.Request, v variant, attrs sour
 		}
 	}
 	return entry, outcome, err
+}
+
+// checkExpiry refuses a URL past its exp= with 410 Gone, and reports
+// whether it has one. The signature was verified first, so the URL is
+// known to be genuine and to have lived out the life its signer gave it:
+// that is Gone, permanently (it will never be served again), and not
+// Forbidden, which a tampered or unsigned URL gets and which an operator
+// must be able to tell apart from an old link. It is cached for the error
+// TTL only, like every error.
+func (s *Server) checkExpiry(req presets.Request) (bool, error) {
+	exp := req.Options.Expires
+	if exp == 0 {
+		return false, nil
+	}
+	if s.untilExpiry(req) <= 0 {
+		return true, fault.New(fault.Gone, "URL expired at %s", time.Unix(exp, 0).UTC().Format(time.RFC3339))
+	}
+	return true, nil
+}
+
+// untilExpiry is how long the URL has left.
+func (s *Server) untilExpiry(req presets.Request) time.Duration {
+	return time.Unix(req.Options.Expires, 0).Sub(s.now())
 }
 
 var outcomeHeader = map[cache.Outcome][]string{
@@ -181,17 +224,19 @@ func (s *Server) renderEntry(ctx context.Context, req presets.Request, v variant
 		// The original changed since its attributes were cached: name the
 		// bytes that were read, and remember the new attributes.
 		s.attrs.Add(req.Key, obj.Attributes)
-		etag = variantETag(v.ref.Source, obj.Version(), req.Canonical(), req.Options.Format, accept)
+		etag = variantETag(v.ref.Source, obj.Version(), req.Canonical(), req.Options, accept)
 	}
 
-	queueStart := time.Now()
-	release, err := s.admit.acquire(ctx)
-	t.queue = time.Since(queueStart)
-	s.metrics.duration.WithLabelValues("queue").Observe(t.queue.Seconds())
-	if err != nil {
-		return nil, err
+	if !req.Options.Raw { // a raw copy decodes nothing: it needs no slot
+		queueStart := time.Now()
+		release, err := s.admit.acquire(ctx)
+		t.queue = time.Since(queueStart)
+		s.metrics.duration.WithLabelValues("queue").Observe(t.queue.Seconds())
+		if err != nil {
+			return nil, err
+		}
+		defer release()
 	}
-	defer release()
 	s.metrics.inflight.Inc()
 	defer s.metrics.inflight.Dec()
 	s.metrics.renders.Inc()
@@ -208,8 +253,14 @@ func (s *Server) renderEntry(ctx context.Context, req presets.Request, v variant
 		s.metrics.duration.WithLabelValues("encode").Observe(res.Encode.Seconds())
 	}
 	e.Body, e.ContentType, e.Format = res.Body, transform.ContentType(res.Format), string(res.Format)
+	if res.Raw != "" {
+		e.ContentType, e.Format = res.ContentType, "raw"
+	}
 	s.markDegraded(e, res.Degraded)
 	s.entryHeader(e, v)
+	if res.Raw != "" {
+		s.rawHeader(e, res.Raw)
+	}
 	return e, nil
 }
 
@@ -247,6 +298,22 @@ func (s *Server) entryHeader(e *cache.Entry, v variant) {
 	}
 	h.Set("Content-Disposition", contentDisposition(fileName(v.ref), transform.Extension(spec.Format(e.Format))))
 	e.Header = h
+}
+
+// rawHeader names a raw original by its own file name. An SVG is a
+// document that can run script when opened directly: it is sent with
+// Content-Security-Policy: sandbox (no script, no same origin; an <img>
+// shows it as before) and, unless raw.svg_inline is set, as an attachment,
+// so that a link to it downloads rather than renders on this origin.
+func (s *Server) rawHeader(e *cache.Entry, format string) {
+	kind := "inline"
+	if format == "svg" {
+		e.Header.Set("Content-Security-Policy", "sandbox")
+		if !s.cfg.RawSVGInline {
+			kind = "attachment"
+		}
+	}
+	e.Header.Set("Content-Disposition", disposition(kind, path.Base(e.SourceKey)))
 }
 
 // renderFailure gives kinds to what the cache layer returns raw: the

@@ -43,8 +43,11 @@ type Renderer interface {
 
 // Config is the server's part of the configuration.
 type Config struct {
-	Headers           HeaderConfig
-	ErrorTTL          time.Duration
+	Headers  HeaderConfig
+	ErrorTTL time.Duration
+	// RawSVGInline serves raw=true SVGs inline instead of as attachments
+	// (raw.svg_inline); they keep Content-Security-Policy: sandbox.
+	RawSVGInline      bool
 	Concurrency       int           // transforms at once
 	Queue             int           // requests waiting for a transform slot
 	QueueTimeout      time.Duration // longest wait for a slot
@@ -79,6 +82,8 @@ type Server struct {
 	// variant, not per source: a corrupt last frame fails the animation,
 	// not its first frame.
 	undecodable *cache.TTL[error]
+	// now is the clock exp= is checked against.
+	now func() time.Time
 }
 
 // DefaultConfig is the server's built-in configuration: a day for browsers
@@ -128,6 +133,7 @@ func New(cfg Config, parser *presets.Parser, src Source, renderer Renderer, metr
 		admit:       newAdmission(cfg.Concurrency, cfg.Queue, cfg.QueueTimeout, metrics),
 		log:         log,
 		whole:       cfg.Headers.policy(),
+		now:         time.Now,
 		degraded:    cfg.Headers.degradedPolicy(),
 		results:     results,
 		attrs:       cache.NewTTL[source.Attributes](100_000, cfg.SourceTTL),

@@ -17,12 +17,12 @@ func TestSourceNameInValidators(t *testing.T) {
 	const version, canonical = "abc-123", "w=64,f=jpeg"
 	sum := sha256.Sum256([]byte(version + "\x00" + canonical + "\x00jpeg\x00" + transform.PipelineVersion))
 	single := `"` + base64.RawURLEncoding.EncodeToString(sum[:15]) + `"`
-	if got := variantETag(source.Default, version, canonical, spec.FormatJPEG, ""); got != single {
+	if got := variantETag(source.Default, version, canonical, spec.Options{Format: spec.FormatJPEG}, ""); got != single {
 		t.Errorf("default source ETag %s, want the single-source %s", got, single)
 	}
 	etags := map[string]bool{}
 	for _, name := range []string{source.Default, "media", "web"} {
-		etags[variantETag(name, version, canonical, spec.FormatJPEG, "")] = true
+		etags[variantETag(name, version, canonical, spec.Options{Format: spec.FormatJPEG}, "")] = true
 	}
 	if len(etags) != 3 {
 		t.Errorf("ETags per source: %v, want three", etags)

@@ -19,6 +19,7 @@ type Description struct {
 	HasAlpha    bool        `json:"has_alpha"`
 	Output      OutputShape `json:"output"`
 	Crop        *Rect       `json:"crop,omitempty"`       // in the pixels of Width×Height, before rotate and flip
+	Region      *Rect       `json:"region,omitempty"`     // the URL's crop=/trim window, in the same pixels
 	FocusedBy   string      `json:"focused_by,omitempty"` // faces, saliency (sidecar) or attention (libvips)
 	Faces       []Box       `json:"faces,omitempty"`
 	// Degraded is set when the crop is a fallback (the sidecar did not
@@ -26,6 +27,37 @@ type Description struct {
 	Degraded string `json:"degraded,omitempty"`
 	// Animation says why an animation gives its first frame only.
 	Animation string `json:"animation,omitempty"`
+	// Adjust is the colour adjustments, when any is set.
+	Adjust *Adjust `json:"adjust,omitempty"`
+	// MaxBytes is how max_bytes was met (the image is rendered to know).
+	MaxBytes *BytesFit `json:"max_bytes,omitempty"`
+	// Expires is the URL's exp= (Unix seconds), when it has one.
+	Expires int64 `json:"expires,omitempty"`
+}
+
+// Adjust is the colour factors f=json reports (1 = no change).
+type Adjust struct {
+	Brightness float64 `json:"brightness"`
+	Contrast   float64 `json:"contrast"`
+	Gamma      float64 `json:"gamma"`
+	Saturation float64 `json:"saturation"`
+}
+
+func adjustOf(o spec.Options) *Adjust {
+	if !o.Adjusts() {
+		return nil
+	}
+	one := func(f float64) float64 {
+		if f == 0 {
+			return 1
+		}
+		return f
+	}
+	a := &Adjust{Brightness: one(o.Brightness), Contrast: one(o.Contrast), Gamma: one(o.Gamma), Saturation: 1}
+	if o.Saturation != nil {
+		a.Saturation = *o.Saturation
+	}
+	return a
 }
 
 // OutputShape is the rendered size and format.
@@ -68,7 +100,9 @@ func (r *Renderer) renderDescription(ctx context.Context, orig Original, opts sp
 }
 
 // Describe answers f=json. It decodes pixels only when the crop's place must
-// be found from them (g=auto, g=face), and then only at the scaled size.
+// be found from them (g=auto, g=face), and then only at the scaled size,
+// or to find a border (trim=auto), or renders the image whole when only
+// encoding tells (max_bytes).
 func (r *Renderer) Describe(ctx context.Context, orig Original, opts spec.Options, accept string) (Description, error) {
 	plan, buf, err := r.prepare(orig.Data, opts, accept)
 	if err != nil {
@@ -91,7 +125,7 @@ func (r *Renderer) Describe(ctx context.Context, orig Original, opts spec.Option
 	for _, f := range plan.Faces {
 		faces = append(faces, Box{X: f.X, Y: f.Y, Width: f.Width, Height: f.Height, Score: f.Score})
 	}
-	return Description{
+	d := Description{
 		Faces:       faces,
 		FocusedBy:   plan.FocusedBy,
 		Degraded:    plan.Degraded,
@@ -102,7 +136,20 @@ func (r *Renderer) Describe(ctx context.Context, orig Original, opts spec.Option
 		Frames:      src.Frames,
 		HasAlpha:    src.HasAlpha,
 		Output:      OutputShape{Width: plan.CanvasW, Height: plan.CanvasH, Format: string(plan.Format)},
-		Crop:        plan.SourceCrop(),
+		Crop:        plan.KeptSource(),
+		Region:      plan.Window,
 		Animation:   plan.Animation,
-	}, nil
+		Expires:     plan.Options.Expires,
+		Adjust:      adjustOf(plan.Options),
+	}
+	if plan.Options.MaxBytes > 0 {
+		// The quality and size that fit are found by encoding: render.
+		res, err := r.renderImage(ctx, orig, opts, accept)
+		if err != nil {
+			return Description{}, err
+		}
+		d.MaxBytes = res.Fit
+		d.Output.Width, d.Output.Height = res.Width, res.Height
+	}
+	return d, nil
 }

@@ -139,3 +139,13 @@ func colourDist(a, b []float64) float64 {
 }
 
 func boolPtr(b bool) *bool { return &b }
+
+// mustPlan is NewPlan for options that need no pixels and fit the source.
+func mustPlan(t testing.TB, info Info, opts spec.Options, format spec.Format, cfg Config) *Plan {
+	t.Helper()
+	p, err := NewPlan(info, opts, format, cfg)
+	if err != nil {
+		t.Fatalf("NewPlan(%+v, %+v): %v", info, opts, err)
+	}
+	return p
+}

@@ -1,9 +1,11 @@
 package transform
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
+	"github.com/pixmill/pixmill/internal/fault"
 	"github.com/pixmill/pixmill/vision"
 
 	"github.com/pixmill/pixmill/transform/spec"
@@ -28,7 +30,11 @@ type Plan struct {
 	// animated gives its first frame instead ("" when nothing was dropped).
 	Animation string
 
-	// Oriented is the source size after EXIF orientation and the URL's rotate.
+	// Window is the part of the EXIF-oriented source the URL keeps before
+	// anything else (crop=x,y,w,h, then trim), in its pixels; nil is the
+	// whole source. Everything below treats the window as the source.
+	Window *Rect
+	// Oriented is the window's size after the URL's rotate.
 	OrientedW, OrientedH int
 	// Scaled is the whole oriented source after resizing, before cropping.
 	ScaledW, ScaledH int
@@ -84,18 +90,74 @@ func (p *Plan) SourceCrop() *Rect {
 			r.Width, r.Height = r.Height, r.Width
 		}
 	}
+	if w := p.Window; w != nil {
+		r.X += w.X
+		r.Y += w.Y
+	}
 	return &r
 }
 
-// NewPlan computes the geometry of a render. opts must be normalized.
-func NewPlan(info Info, opts spec.Options, format spec.Format, cfg Config) *Plan {
+// KeptSource is what f=json reports as crop: the part of the EXIF-oriented
+// source the output shows, in its pixels, or nil when that is all of it.
+func (p *Plan) KeptSource() *Rect {
+	if p.Crop == nil && p.Window != nil {
+		w := *p.Window
+		return &w
+	}
+	return p.SourceCrop()
+}
+
+// regionWindow is the URL's crop region in the pixels of the EXIF-oriented
+// source, or nil when it keeps all of it. A region wholly outside the
+// source is the URL's mistake, not the source's.
+func regionWindow(info Info, opts spec.Options) (*Rect, error) {
+	if opts.Region == nil {
+		return nil, nil
+	}
+	x, y, w, h, ok := opts.Region.Resolve(info.Width, info.Height)
+	if !ok {
+		return nil, fault.New(fault.BadRequest, "crop: the region lies outside the %dx%d source", info.Width, info.Height)
+	}
+	if x == 0 && y == 0 && w == info.Width && h == info.Height {
+		return nil, nil
+	}
+	return &Rect{X: x, Y: y, Width: w, Height: h}, nil
+}
+
+// NewPlan computes the geometry of a render. opts must be normalized, and
+// must not need pixels to find its window (trim=auto; see prepare).
+func NewPlan(info Info, opts spec.Options, format spec.Format, cfg Config) (*Plan, error) {
+	if opts.Trim != nil && opts.Trim.Auto {
+		return nil, errTrimNeedsPixels
+	}
+	win, err := findWindow(nil, info, opts)
+	if err != nil {
+		return nil, err
+	}
+	return newPlan(info, opts, format, cfg, win), nil
+}
+
+var errTrimNeedsPixels = errors.New("transform: trim=auto needs the pixels: use Prepare")
+
+// newPlan is NewPlan with the window found.
+func newPlan(info Info, opts spec.Options, format spec.Format, cfg Config, win *Rect) *Plan {
 	p := &Plan{
 		Source:    info,
 		Options:   opts,
 		Format:    format,
 		Animated:  info.Animated() && opts.KeepAnimation() && format == spec.FormatWebP,
+		Window:    win,
 		OrientedW: info.Width,
 		OrientedH: info.Height,
+	}
+	if win != nil {
+		p.OrientedW, p.OrientedH = win.Width, win.Height
+		if p.Animated {
+			// Frames are loaded as one strip; a window of each is not
+			// worth its cost yet.
+			p.Animated = false
+			p.Animation = "first frame: crop and trim apply to the first frame only"
+		}
 	}
 	if opts.Rotate == 90 || opts.Rotate == 270 {
 		p.OrientedW, p.OrientedH = p.OrientedH, p.OrientedW

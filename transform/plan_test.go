@@ -139,7 +139,7 @@ func TestNewPlanGeometry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := NewPlan(tt.src, tt.opts.Normalize(), spec.FormatJPEG, DefaultConfig())
+			p := mustPlan(t, tt.src, tt.opts.Normalize(), spec.FormatJPEG, DefaultConfig())
 			if got := geometryOf(p); got.String() != tt.want.String() {
 				t.Errorf("%dx%d %+v:\n got %v\nwant %v", tt.src.Width, tt.src.Height, tt.opts, got, tt.want)
 			}
@@ -170,7 +170,7 @@ func TestNewPlanMaxOutputDimension(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := NewPlan(tt.src, tt.opts.Normalize(), spec.FormatJPEG, cfg)
+			p := mustPlan(t, tt.src, tt.opts.Normalize(), spec.FormatJPEG, cfg)
 			if got := geometryOf(p); got.String() != tt.want.String() {
 				t.Errorf("%+v:\n got %v\nwant %v", tt.opts, got, tt.want)
 			}
@@ -196,7 +196,7 @@ func TestNewPlanAnimated(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := NewPlan(anim, spec.Options{Width: 100, Anim: tt.anim}.Normalize(), tt.format, DefaultConfig())
+			p := mustPlan(t, anim, spec.Options{Width: 100, Anim: tt.anim}.Normalize(), tt.format, DefaultConfig())
 			if p.Animated != tt.want {
 				t.Errorf("Animated = %v, want %v", p.Animated, tt.want)
 			}
@@ -230,7 +230,7 @@ func TestNewPlanAnimationNeverEnlarges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := NewPlan(gif500, tt.opts.Normalize(), spec.FormatWebP, tt.cfg)
+			p := mustPlan(t, gif500, tt.opts.Normalize(), spec.FormatWebP, tt.cfg)
 			if p.CanvasW != tt.wantW || p.CanvasH != tt.wantH || p.Animated != tt.wantAnimated || p.Animation != tt.wantReason {
 				t.Errorf("got %dx%d animated %v %q, want %dx%d animated %v %q", p.CanvasW, p.CanvasH, p.Animated, p.Animation,
 					tt.wantW, tt.wantH, tt.wantAnimated, tt.wantReason)
@@ -238,7 +238,7 @@ func TestNewPlanAnimationNeverEnlarges(t *testing.T) {
 		})
 	}
 	// A still may still be enlarged.
-	if p := NewPlan(Info{Format: "gif", Width: 316, Height: 316, Frames: 1}, spec.Options{Width: 1000, Fit: spec.FitContain}.Normalize(), spec.FormatWebP, DefaultConfig()); p.CanvasW != 1000 {
+	if p := mustPlan(t, Info{Format: "gif", Width: 316, Height: 316, Frames: 1}, spec.Options{Width: 1000, Fit: spec.FitContain}.Normalize(), spec.FormatWebP, DefaultConfig()); p.CanvasW != 1000 {
 		t.Errorf("still: %dx%d, want 1000 wide", p.CanvasW, p.CanvasH)
 	}
 }
@@ -282,7 +282,7 @@ func TestSourceCrop(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := NewPlan(tt.src, tt.opts.Normalize(), spec.FormatJPEG, DefaultConfig())
+			p := mustPlan(t, tt.src, tt.opts.Normalize(), spec.FormatJPEG, DefaultConfig())
 			got := p.SourceCrop()
 			if (got == nil) != (tt.want == nil) || (got != nil && *got != *tt.want) {
 				t.Fatalf("SourceCrop = %+v, want %+v (plan %v)", got, tt.want, geometryOf(p))

@@ -14,6 +14,18 @@ import (
 // bytes; it is part of every ETag and cache key.
 const PipelineVersion = "1"
 
+// VersionOf is the pipeline version of the render opts ask for: what
+// PipelineVersion is to every URL, with a suffix for the options whose
+// output changed since without a change to the others, so that only
+// their ETags and cache keys move. metadata=copyright keeps the IPTC and
+// XMP notices since issue 12: "1+notice".
+func VersionOf(opts spec.Options) string {
+	if opts.Metadata == spec.MetadataCopyright {
+		return PipelineVersion + "+notice"
+	}
+	return PipelineVersion
+}
+
 // Renderer turns source bytes into output images by a Config.
 type Renderer struct {
 	cfg    Config
@@ -50,6 +62,14 @@ type Result struct {
 	// resize happen while the encoder pulls pixels and are counted in Encode.
 	Transform time.Duration
 	Encode    time.Duration
+	// ContentType is set for raw=true: the original's type, sniffed from
+	// its bytes (its Format is then unset). Raw names that format.
+	ContentType string
+	Raw         string
+	// Quality is the encoder quality the body was written at; Fit, for
+	// max_bytes, how it was brought within the limit.
+	Quality int
+	Fit     *BytesFit
 }
 
 // state is what the steps share: the plan, and the image as it goes.
@@ -67,6 +87,9 @@ type state struct {
 	sourceID string
 	// kill stops libvips when ctx ends; nil when ctx cannot end.
 	kill *killer
+	// quality is the encoder quality used; fit says how max_bytes went.
+	quality int
+	fit     *BytesFit
 }
 
 // step is one named stage of the pipeline.
@@ -84,6 +107,7 @@ var (
 		{"colour", toSRGB},
 		{"orient", orient},
 		{"crop", crop},
+		{"adjust", adjust},
 		{"blur", blur},
 		{"sharpen", sharpen},
 		{"pad", pad},
@@ -119,7 +143,11 @@ func (r *Renderer) prepare(buf []byte, opts spec.Options, accept string) (*Plan,
 		// The plan f=json describes is the one the same URL without f would render.
 		format = Negotiate(spec.FormatUnset, accept, info, opts.KeepAnimation())
 	}
-	return NewPlan(info, opts, format, r.cfg), buf, nil
+	win, err := findWindow(buf, info, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return newPlan(info, opts, format, r.cfg, win), buf, nil
 }
 
 // Original is the source a render reads: its bytes, and an ID naming this
@@ -134,9 +162,18 @@ type Original struct {
 // Render makes what opts ask for from orig: the image, or for f=json the
 // description of the image the same URL without f would render.
 func (r *Renderer) Render(ctx context.Context, orig Original, opts spec.Options, accept string) (Result, error) {
-	if opts.Format == spec.FormatJSON {
+	switch {
+	case opts.Raw:
+		return r.renderRaw(orig)
+	case opts.Format == spec.FormatJSON:
 		return r.renderDescription(ctx, orig, opts, accept)
 	}
+	return r.renderImage(ctx, orig, opts, accept)
+}
+
+// renderImage renders the image opts ask for; for f=json, the one the
+// same URL without f would give.
+func (r *Renderer) renderImage(ctx context.Context, orig Original, opts spec.Options, accept string) (Result, error) {
 	start := time.Now()
 	plan, buf, err := r.prepare(orig.Data, opts, accept)
 	if err != nil {
@@ -168,6 +205,8 @@ func (r *Renderer) Render(ctx context.Context, orig Original, opts spec.Options,
 		Degraded:  plan.Degraded,
 		Transform: encodeStart.Sub(start),
 		Encode:    time.Since(encodeStart),
+		Quality:   s.quality,
+		Fit:       s.fit,
 	}, nil
 }
 

@@ -7,10 +7,21 @@ import (
 	"github.com/pixmill/pixmill/transform/spec"
 )
 
-// encode writes the image in the plan's format.
+// encode writes the image in the plan's format, within max_bytes when the
+// URL sets it (see fitBytes).
 func encode(s *state) error {
 	p := s.plan
 	q := s.cfg.quality(p.Format, p.Options.Quality)
+	if p.Options.MaxBytes > 0 {
+		return fitBytes(s, q)
+	}
+	s.quality = q
+	return encodeAt(s, q)
+}
+
+// encodeAt writes the image in the plan's format at quality q.
+func encodeAt(s *state, q int) error {
+	p := s.plan
 	stripAll := p.Options.Metadata == spec.MetadataNone
 	var err error
 	switch p.Format {

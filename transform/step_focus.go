@@ -3,6 +3,7 @@ package transform
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/davidbyttow/govips/v2/vips"
 
@@ -31,8 +32,13 @@ func focus(s *state) error {
 		return nil
 	}
 	faces := p.Options.Gravity.Kind == spec.GravityFace
-	r, err := s.vision.Regions(s.ctx, s.sourceID, func(longSide int) ([]byte, int, int, error) {
-		return previewRGB(s.buf, longSide, s.lenient)
+	id := s.sourceID
+	if w := p.Window; w != nil && id != "" {
+		// The sidecar sees the window: its analysis is of that window.
+		id += fmt.Sprintf("#%d,%d,%d,%d", w.X, w.Y, w.Width, w.Height)
+	}
+	r, err := s.vision.Regions(s.ctx, id, func(longSide int) ([]byte, int, int, error) {
+		return previewRGB(s.buf, longSide, s.lenient, p.Window, p.Source.Width, p.Source.Height)
 	})
 	if err != nil {
 		// The sidecar was meant to place this crop: what attention places
@@ -40,7 +46,7 @@ func focus(s *state) error {
 		p.Degraded = "vision sidecar unavailable: placed by libvips attention"
 		return nil // attention decides in load
 	}
-	p.Faces = r.Faces // as found: fractions of the EXIF-oriented source, like f=json's crop
+	p.Faces = sourceFractions(r.Faces, p.Window, p.Source.Width, p.Source.Height) // fractions of the EXIF-oriented source, like f=json's crop
 	r = orientRegions(r, p.Options.Rotate, p.Options.FlipH, p.Options.FlipV)
 	c := p.Crop
 	x, y, ok := 0, 0, false
@@ -59,14 +65,33 @@ func focus(s *state) error {
 	return nil
 }
 
-// previewRGB decodes a small upright sRGB copy of the source, long side at
-// most long, as raw 8-bit RGB for the sidecar.
-func previewRGB(buf []byte, long int, lenient bool) ([]byte, int, int, error) {
+// sourceFractions maps boxes found in a window (fractions of it) to
+// fractions of the whole srcW×srcH source.
+func sourceFractions(boxes []vision.Box, win *Rect, srcW, srcH int) []vision.Box {
+	if win == nil {
+		return boxes
+	}
+	out := make([]vision.Box, len(boxes))
+	for i, b := range boxes {
+		fw, fh := float64(win.Width)/float64(srcW), float64(win.Height)/float64(srcH)
+		b.X = float64(win.X)/float64(srcW) + b.X*fw
+		b.Y = float64(win.Y)/float64(srcH) + b.Y*fh
+		b.Width *= fw
+		b.Height *= fh
+		out[i] = b
+	}
+	return out
+}
+
+// previewRGB decodes a small upright sRGB copy of the source, or of its
+// window win (nil: all of it) when srcW×srcH is the source's size, long
+// side at most long, as raw 8-bit RGB for the sidecar.
+func previewRGB(buf []byte, long int, lenient bool, win *Rect, srcW, srcH int) ([]byte, int, int, error) {
 	params := vips.NewImportParams()
 	params.FailOnError.Set(!lenient)
-	img, err := vips.LoadThumbnailFromBuffer(buf, long, long, vips.InterestingNone, vips.SizeDown, params)
+	img, err := loadPreview(buf, long, params, win, srcW, srcH)
 	if err != nil {
-		return nil, 0, 0, decodeError(err)
+		return nil, 0, 0, err
 	}
 	defer img.Close()
 	if img.HasAlpha() {
@@ -98,6 +123,22 @@ func previewRGB(buf []byte, long int, lenient bool) ([]byte, int, int, error) {
 		return nil, 0, 0, errPreviewShape
 	}
 	return pix, w, h, nil
+}
+
+// loadPreview loads the source, or its window, with its long side at most
+// long.
+func loadPreview(buf []byte, long int, params *vips.ImportParams, win *Rect, srcW, srcH int) (*vips.ImageRef, error) {
+	if win == nil {
+		img, err := vips.LoadThumbnailFromBuffer(buf, long, long, vips.InterestingNone, vips.SizeDown, params)
+		if err != nil {
+			return nil, decodeError(err)
+		}
+		return img, nil
+	}
+	f := min(1, float64(long)/float64(max(win.Width, win.Height)))
+	w, h := max(1, int(float64(win.Width)*f)), max(1, int(float64(win.Height)*f))
+	s := &state{buf: buf, plan: &Plan{Source: Info{Width: srcW, Height: srcH}, Window: win}}
+	return loadWindow(s, params, w, h)
 }
 
 var errPreviewShape = errors.New("vision preview: unexpected pixel layout")

@@ -27,6 +27,11 @@ func load(s *state) error {
 	if p.Options.Rotate == 90 || p.Options.Rotate == 270 {
 		w, h = h, w // the URL's rotation comes after loading
 	}
+	if p.Window != nil {
+		img, err := loadWindow(s, params, w, h)
+		s.img = img
+		return err
+	}
 	img, err := vips.LoadThumbnailFromBuffer(s.buf, w, h, vips.InterestingNone, vips.SizeForce, params)
 	if err != nil {
 		return decodeError(err)
@@ -54,18 +59,30 @@ func loadFocused(s *state, params *vips.ImportParams) error {
 	if rotated {
 		cw, ch, sw, sh = ch, cw, sh, sw
 	}
-	size := vips.SizeBoth
-	if p.Options.Fit == "crop" {
-		size = vips.SizeDown
+	var x, y int
+	if p.Window != nil {
+		img, wx, wy, err := loadWindowFocused(s, params, cw, ch, sw, sh)
+		if err != nil {
+			return err
+		}
+		s.img = img
+		x, y = wx, wy
+	} else {
+		size := vips.SizeBoth
+		if p.Options.Fit == "crop" {
+			size = vips.SizeDown
+		}
+		img, err := vips.LoadThumbnailFromBuffer(s.buf, cw, ch, vips.InterestingAttention, size, params)
+		if err != nil {
+			return decodeError(err)
+		}
+		s.img = img
+		// vips leaves the window's origin in the header as a negative offset.
+		x, y = -img.OffsetX(), -img.OffsetY()
 	}
-	img, err := vips.LoadThumbnailFromBuffer(s.buf, cw, ch, vips.InterestingAttention, size, params)
-	if err != nil {
-		return decodeError(err)
-	}
-	s.img = img
+	img := s.img
 	p.FocusedBy = "attention"
-	// vips leaves the window's origin in the header as a negative offset.
-	x, y := clamp(-img.OffsetX(), 0, sw-cw), clamp(-img.OffsetY(), 0, sh-ch)
+	x, y = clamp(x, 0, sw-cw), clamp(y, 0, sh-ch)
 	c.X, c.Y = orientWindow(x, y, cw, ch, sw, sh, p.Options.Rotate, p.Options.FlipH, p.Options.FlipV)
 	if img.Width() != cw || img.Height() != ch {
 		return undecodable(img.ResizeWithVScale(float64(cw)/float64(img.Width()), float64(ch)/float64(img.Height()), vips.KernelLanczos3))

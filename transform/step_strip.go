@@ -15,9 +15,10 @@ var animationFields = []string{"delay", "loop", "gif-delay", "gif-loop"}
 // included) in WebP output even when asked to strip, and rebuilds a small
 // EXIF block even from an image without any (see stripWebPMetadata).
 //
-// metadata=copyright keeps the Copyright and Artist tags and nothing else:
-// the EXIF block is dropped and the two tags are set again as plain fields,
-// from which the saver builds a fresh block. PNG output carries none then:
+// metadata=copyright keeps the Copyright and Artist tags, the IPTC
+// CopyrightNotice and the XMP dc:rights, and nothing else: the EXIF block
+// is dropped and the two tags are set again as plain fields, from which the
+// saver builds a fresh block; IPTC and XMP are rebuilt with the notice alone. PNG output carries none then:
 // libvips 8.14 writes a PNG's EXIF only from an existing block.
 func strip(s *state) error {
 	switch s.plan.Options.Metadata {
@@ -29,8 +30,27 @@ func strip(s *state) error {
 			blob = s.img.GetBlob("exif-data")
 		}
 		copyright, artist := exifASCII(blob, exifTagCopyright), exifASCII(blob, exifTagArtist)
+		fields := s.img.GetFields()
+		var iptc, xmp []byte
+		if slices.Contains(fields, "iptc-data") {
+			if iim := iptcNotice(s.img.GetBlob("iptc-data")); iim != nil {
+				iptc = iptcBlob(iim)
+			}
+		}
+		if slices.Contains(fields, "xmp-data") {
+			xmp = xmpBlob(xmpRights(s.img.GetBlob("xmp-data")))
+		}
 		if err := s.img.RemoveMetadata(animationFields...); err != nil {
 			return undecodable(err)
+		}
+		// IPTC and XMP come back as fresh blocks with the notice alone
+		// (see metadata_notice.go); the savers write what the formats
+		// carry (JPEG both, WebP, PNG and AVIF the XMP).
+		if err := setBlob(s.img, "iptc-data", iptc); err != nil {
+			return err
+		}
+		if err := setBlob(s.img, "xmp-data", xmp); err != nil {
+			return err
 		}
 		// libvips cuts a trailing " (...)" off the value before it writes
 		// the tag (its own string form ends in one); give it one to cut,

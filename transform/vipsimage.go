@@ -1,6 +1,7 @@
 package transform
 
 // #cgo pkg-config: vips
+// #include <stdlib.h>
 // #include <vips/vips.h>
 //
 // static void pixmill_kill(VipsImage *im) { vips_image_set_kill(im, TRUE); }
@@ -189,4 +190,21 @@ func cImageSize(img *vips.ImageRef) (int, int) {
 		return 0, 0
 	}
 	return int(C.vips_image_get_width(im)), int(C.vips_image_get_height(im))
+}
+
+// setBlob sets a metadata blob on img (a copy of data). govips 2.16's
+// SetBlob passes a pointer to the slice header instead of the bytes, which
+// cgo refuses with a panic.
+func setBlob(img *vips.ImageRef, name string, data []byte) error {
+	in := cImage(img)
+	if in == nil {
+		return errGovipsLayout
+	}
+	if len(data) == 0 {
+		return nil
+	}
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	C.vips_image_set_blob_copy(in, cname, unsafe.Pointer(&data[0]), C.size_t(len(data)))
+	return nil
 }

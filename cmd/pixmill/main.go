@@ -1,4 +1,5 @@
-// Command pixmill is the image server and its tools:
+// Command pixmill is the image server and its tools (flags may stand
+// before or after the arguments):
 //
 //	pixmill serve   [--config FILE]                     run the server
 //	pixmill sign    [--config FILE] "/{transform}/{key}" print the signed path
@@ -17,16 +18,21 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/pixmill/pixmill/internal/app"
 	"github.com/pixmill/pixmill/internal/config"
+	"github.com/pixmill/pixmill/presets"
 	"github.com/pixmill/pixmill/transform"
 )
 
@@ -66,7 +72,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
-	if err := fs.Parse(args); err != nil {
+	positional, err := parseInterleaved(fs, args)
+	if err != nil {
 		return err
 	}
 	cfg, err := loadConfig(*configPath)
@@ -75,11 +82,35 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	switch cmd {
 	case "sign":
-		return sign(cfg, fs.Args(), stdout)
+		return sign(cfg, positional, stdout)
 	case "srcset":
-		return srcset(cfg, *preset, fs.Args(), stdout)
+		return srcset(cfg, *preset, positional, stdout)
+	}
+	if len(positional) > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", positional)
 	}
 	return serve(cfg, stderr)
+}
+
+// parseInterleaved parses flags wherever they stand among the positional
+// arguments (pixmill sign "/w=400/a.jpg" --config c.yaml), which the flag
+// package alone stops at; "--" ends the flags.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
 }
 
 func loadConfig(path string) (config.Config, error) {
@@ -102,7 +133,7 @@ func sign(cfg config.Config, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	signed, err := p.Sign(args[0])
+	signed, err := p.Sign(escapePath(args[0]))
 	if err != nil {
 		return err
 	}
@@ -110,17 +141,39 @@ func sign(cfg config.Config, args []string, stdout io.Writer) error {
 	return nil
 }
 
+// escapePath gives "/{transform}/{key}" the escaped key the server will
+// verify, as srcset does: a key is read percent-decoded where it decodes
+// (as the server reads it), and each segment is escaped again, so
+// "photos/name with spaces & ünïcode.jpg" and its escaped form sign alike,
+// and the printed path is one curl and browsers send as it is.
+func escapePath(path string) string {
+	rest, ok := strings.CutPrefix(path, "/")
+	if !ok {
+		return path
+	}
+	transform, key, ok := strings.Cut(rest, "/")
+	if !ok {
+		return path
+	}
+	if dec, err := url.PathUnescape(key); err == nil {
+		key = dec
+	}
+	return "/" + transform + "/" + presets.EscapeKey(key)
+}
+
 func srcset(cfg config.Config, preset string, args []string, stdout io.Writer) error {
 	if preset == "" || len(args) != 1 {
 		return errors.New("srcset takes --preset NAME and one source key")
 	}
-	p, _, err := app.NewParser(&cfg)
+	// NewParser fills in a random key when none is configured: whether
+	// one was is what it reports, not what cfg holds after it.
+	p, generated, err := app.NewParser(&cfg)
 	if err != nil {
 		return err
 	}
 	pr, ok := p.Presets()[preset]
-	if ok && !pr.Public && len(cfg.Signing.Keys) == 0 {
-		return errors.New("preset is not public and no signing.keys are configured")
+	if ok && !pr.Public && generated {
+		return fmt.Errorf("preset %q is not public and no signing.keys are configured (or PIXMILL_SIGNING_KEYS): its URLs cannot be signed", preset)
 	}
 	v, err := p.Srcset(preset, args[0])
 	if err != nil {
@@ -149,6 +202,9 @@ func serve(cfg config.Config, stderr io.Writer) error {
 			return fmt.Errorf("metrics_listen: %w", err)
 		}
 	}
+	if len(cfg.Presets) == 0 {
+		log.Warn("no presets configured: a config file states all of its presets, so the built-in examples (thumb, hero) are off; unsigned URLs need a public preset")
+	}
 	if a.GeneratedKey {
 		log.Warn("no signing.keys configured: signing with a random key made for this process; set signing.keys (or PIXMILL_SIGNING_KEYS) for URLs that outlive it")
 	}
@@ -159,35 +215,58 @@ func serve(cfg config.Config, stderr io.Writer) error {
 	}
 	log.Info("pixmill serving", "listen", public.Addr().String(), "metrics", addr(metrics),
 		"sources", sourceList(cfg), "libvips", vipsVersion(), "version", version)
-	printExamples(stderr, a, public.Addr())
+	printExamples(ctx, stderr, a, public.Addr())
 	err = a.Serve(ctx, public, metrics, cfg.ShutdownGrace.D())
 	log.Info("pixmill stopped")
 	return err
 }
 
 // printExamples shows working URLs for the sample images, one signed and one
-// public preset, so that a first run has something to click.
-func printExamples(w io.Writer, a *app.App, at net.Addr) {
+// public preset, so that a first run has something to click: only for the
+// samples the source holds (a bucket of one's own has none of them), and
+// nothing when none is there.
+func printExamples(ctx context.Context, w io.Writer, a *app.App, at net.Addr) {
 	base := "http://" + hostPort(at)
-	fmt.Fprintln(w, "example URLs:")
-	if signed, err := a.Parser.Sign("/w=400,h=300,fit=cover,g=auto,f=auto/group.jpg"); err == nil {
-		fmt.Fprintln(w, "  signed:         "+base+signed)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	has := func(key string) bool {
+		_, err := a.Sources.Attributes(ctx, key)
+		return err == nil
 	}
-	if signed, err := a.Parser.Sign("/w=300,f=json/landscape_exif6.jpg"); err == nil {
-		fmt.Fprintln(w, "  metadata:       "+base+signed)
+	var lines []string
+	if has("group.jpg") {
+		if signed, err := a.Parser.Sign("/w=400,h=300,fit=cover,g=auto,f=auto/group.jpg"); err == nil {
+			lines = append(lines, "  signed:         "+base+signed)
+		}
 	}
-	for name, pr := range a.Parser.Presets() {
-		if !pr.Public {
-			continue
+	if has("landscape_exif6.jpg") {
+		if signed, err := a.Parser.Sign("/w=300,f=json/landscape_exif6.jpg"); err == nil {
+			lines = append(lines, "  metadata:       "+base+signed)
 		}
-		fmt.Fprintf(w, "  public preset:  %s/_/%s/grace_hopper.jpg\n", base, name)
-		if len(pr.Widths) > 0 {
-			fmt.Fprintf(w, "  ladder width:   %s/_/%s,w=%d/grace_hopper.jpg\n", base, name, pr.Widths[0])
+	}
+	if has("grace_hopper.jpg") {
+		names := slices.Sorted(maps.Keys(a.Parser.Presets()))
+		for _, name := range names {
+			pr := a.Parser.Presets()[name]
+			if !pr.Public {
+				continue
+			}
+			lines = append(lines, fmt.Sprintf("  public preset:  %s/_/%s/grace_hopper.jpg", base, name))
+			if len(pr.Widths) > 0 {
+				lines = append(lines, fmt.Sprintf("  ladder width:   %s/_/%s,w=%d/grace_hopper.jpg", base, name, pr.Widths[0]))
+			}
+			break
 		}
-		break
 	}
 	if a.Config.Playground.Enabled {
-		fmt.Fprintln(w, "  playground:     "+base+"/_playground/")
+		lines = append(lines, "  playground:     "+base+"/_playground/")
+	}
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "example URLs:")
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
 	}
 }
 

@@ -42,6 +42,7 @@ type Config struct {
 	Formats       Formats                   `yaml:"formats"`
 	Headers       Headers                   `yaml:"headers"`
 	ClientHints   ClientHints               `yaml:"client_hints"`
+	Raw           Raw                       `yaml:"raw"`
 	Admin         Admin                     `yaml:"admin"`
 	Vision        Vision                    `yaml:"vision"`
 	Playground    Playground                `yaml:"playground"`
@@ -58,6 +59,11 @@ type ClientHints struct {
 type Playground struct {
 	Enabled     bool `yaml:"enabled"`
 	AllowRemote bool `yaml:"allow_remote"`
+}
+
+// Raw is how raw=true serves originals.
+type Raw struct {
+	SVGInline bool `yaml:"svg_inline"`
 }
 
 type Admin struct {

@@ -83,6 +83,7 @@ func (c *Config) ServerConfig() server.Config {
 	s.Cache.MaxBytes, s.Cache.MaxItemBytes = c.Cache.MaxBytes, c.Cache.MaxItemBytes
 	s.SourceTTL = c.Cache.SourceTTL.D()
 	s.AdminToken = c.Admin.Token
+	s.RawSVGInline = c.Raw.SVGInline
 	s.ClientHints = c.ClientHints.Enabled
 	if len(c.ClientHints.Widths) > 0 {
 		s.HintLadder = c.ClientHints.Widths

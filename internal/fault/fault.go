@@ -24,10 +24,11 @@ const (
 	UpstreamTimeout             // source storage did not answer in time (504)
 	Canceled                    // the client went away; nobody reads the answer
 	BadGateway                  // an HTTP origin answered 5xx or broke the exchange (502)
+	Gone                        // a signed URL past its exp= (410)
 )
 
 var kindNames = [...]string{"internal", "bad_request", "forbidden", "not_found", "too_large",
-	"unsupported", "undecodable", "overloaded", "upstream_timeout", "canceled", "bad_gateway"}
+	"unsupported", "undecodable", "overloaded", "upstream_timeout", "canceled", "bad_gateway", "gone"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

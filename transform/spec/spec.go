@@ -93,7 +93,100 @@ type Options struct {
 	FlipH, FlipV  bool
 	Metadata      Metadata
 	Anim          *bool // nil = default (keep animation)
+
+	// Region is the part of the EXIF-oriented source that the rest of the
+	// options apply to (crop=x,y,w,h); nil is the whole source.
+	Region *Region
+	// Trim removes a border inside the region: a uniform one found in the
+	// pixels (trim=auto) or given margins (trim=t;r;b;l); nil trims nothing.
+	Trim *Trim
+	// TrimThreshold is trim.threshold for trim=auto; nil is the default.
+	TrimThreshold *float64
+
+	// Colour adjustments, as Cloudflare defines them: factors where 1 is
+	// no change. Brightness, Contrast and Gamma: 0 is unset (Cloudflare
+	// ignores 0). Saturation: nil is unset, 0 is greyscale.
+	Brightness, Contrast, Gamma float64
+	Saturation                  *float64
+
+	// MaxBytes is max_bytes=: the most bytes the body may have (0 = no
+	// limit). Quality, then size, are lowered until it fits.
+	MaxBytes int
+
+	// Raw is raw=true: the original's bytes, untouched. It takes no other
+	// option but exp (the parser refuses the rest).
+	Raw bool
+
+	// Expires is exp=: the Unix second after which the URL is refused
+	// (0 = never). It changes no pixel; the server checks it, and clips the
+	// caching headers to it.
+	Expires int64
 }
+
+// DefaultTrimThreshold is libvips find_trim's default: how far a pixel
+// may differ from the border colour and still count as border.
+const DefaultTrimThreshold = 10
+
+// Trim is trim=auto or explicit margins in source pixels, top, right,
+// bottom, left as CSS writes them.
+type Trim struct {
+	Auto                     bool
+	Top, Right, Bottom, Left int
+}
+
+// Threshold is trim=auto's threshold.
+func (o Options) Threshold() float64 {
+	if o.TrimThreshold == nil {
+		return DefaultTrimThreshold
+	}
+	return *o.TrimThreshold
+}
+
+// Coord is one value of a region: source pixels, or a fraction (0..1) of
+// the source's side when Frac is set.
+type Coord struct {
+	V    float64
+	Frac bool
+}
+
+// px resolves c against a side of n pixels.
+func (c Coord) px(n int) float64 {
+	if c.Frac {
+		return c.V * float64(n)
+	}
+	return c.V
+}
+
+// Region is a window x,y,w,h of the EXIF-oriented source.
+type Region struct{ X, Y, W, H Coord }
+
+// whole reports a region that is the whole source whatever its size.
+func (r Region) whole() bool {
+	return r.X.V == 0 && r.Y.V == 0 && r.W.Frac && r.W.V == 1 && r.H.Frac && r.H.V == 1
+}
+
+// Resolve is r in the pixels of a w×h source, clamped to it: edges are
+// rounded, so that fractions that tile the source tile it exactly. ok is
+// false when nothing of the source is left.
+func (r Region) Resolve(w, h int) (x, y, rw, rh int, ok bool) {
+	x0 := clampInt(roundInt(r.X.px(w)), 0, w)
+	y0 := clampInt(roundInt(r.Y.px(h)), 0, h)
+	x1 := clampInt(roundInt(r.X.px(w)+r.W.px(w)), x0, w)
+	y1 := clampInt(roundInt(r.Y.px(h)+r.H.px(h)), y0, h)
+	return x0, y0, x1 - x0, y1 - y0, x1 > x0 && y1 > y0
+}
+
+func roundInt(f float64) int {
+	switch {
+	case f >= 1<<30:
+		return 1 << 30
+	case f <= 0:
+		return 0
+	}
+	return int(f + 0.5)
+}
+
+func clampInt(v, lo, hi int) int { return max(lo, min(v, hi)) }
 
 // Normalize fills in the defaults and folds equal meanings into one form,
 // so that equal meanings compare equal: anim=true is the default (nil), and
@@ -120,7 +213,40 @@ func (o Options) Normalize() Options {
 	if o.Metadata == "" {
 		o.Metadata = MetadataNone
 	}
+	if t := o.Trim; t != nil && *t == (Trim{}) {
+		o.Trim = nil
+	}
+	// The threshold means something only to trim=auto.
+	if o.Trim == nil || !o.Trim.Auto || o.TrimThreshold != nil && *o.TrimThreshold == DefaultTrimThreshold {
+		o.TrimThreshold = nil
+	}
+	for _, f := range []*float64{&o.Brightness, &o.Contrast, &o.Gamma} {
+		if *f == 1 {
+			*f = 0
+		}
+	}
+	if o.Saturation != nil && *o.Saturation == 1 {
+		o.Saturation = nil
+	}
+	if r := o.Region; r != nil {
+		// Zero is zero in pixels or as a fraction: one spelling.
+		if r.X.V == 0 && r.Y.V == 0 && r.X.Frac != r.Y.Frac || r.X.V == 0 && r.X.Frac || r.Y.V == 0 && r.Y.Frac {
+			c := *r
+			c.X.Frac = c.X.Frac && c.X.V != 0
+			c.Y.Frac = c.Y.Frac && c.Y.V != 0
+			r = &c
+		}
+		o.Region = r
+		if r.whole() {
+			o.Region = nil
+		}
+	}
 	return o
+}
+
+// Adjusts reports whether any colour adjustment is set (o normalized).
+func (o Options) Adjusts() bool {
+	return o.Brightness != 0 || o.Contrast != 0 || o.Gamma != 0 || o.Saturation != nil
 }
 
 // KeepAnimation reports whether animated sources stay animated.
