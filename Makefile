@@ -5,7 +5,7 @@ export PATH := $(dir $(GO)):$(shell $(GO) env GOPATH 2>/dev/null)/bin:$(PATH)
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 20s
 
-.PHONY: all deps build run test test-deps unit fuzz vet bench clean chart-test monitoring-test deploy-test helm
+.PHONY: all deps build run test test-deps unit fuzz vet bench clean image-test chart-test monitoring-test deploy-test helm
 
 all: build
 
@@ -24,7 +24,9 @@ test-deps: deps vision-test-deps
 
 # Every test: format and vet checks, the whole suite (libvips, the corpus,
 # real HTTP, a real versitygw S3 server), each fuzz target briefly, then the
-# deployment files (Helm chart, dashboard and alert rules).
+# deployment files (Helm chart, dashboard and alert rules). The container
+# images are tested by `make image-test` (docker, root), which .ci/run runs
+# after this.
 test: test-deps vet
 	CI=$${CI:-} $(GO) test -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory fuzz
@@ -97,3 +99,9 @@ chart-test: helm
 # dashboard and the rules name scraped from a live server and sidecar.
 monitoring-test: deps vision-test-deps
 	cd deploy && $(GO) vet . && CI=$${CI:-} $(GO) test -count=1 -run 'Rules|Metrics' .
+
+# Both container images built from the Dockerfile and run for real (docker
+# from Debian, base images made with debootstrap; needs root). See
+# docs/operations.md, "Building without a registry".
+image-test: deps
+	@scripts/image-test.sh
