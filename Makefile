@@ -91,7 +91,8 @@ helm: deps
 
 # helm lint --strict and helm template with the chart's values and with every
 # optional part on (deploy/helm/pixmill/ci/all-on-values.yaml); every rendered
-# manifest decoded strictly into its Kubernetes API type.
+# manifest decoded strictly into its Kubernetes API type; the real server
+# started on each rendered config.yaml.
 chart-test: helm
 	cd deploy && $(GO) vet . && CI=$${CI:-} $(GO) test -count=1 -run 'Chart' .
 

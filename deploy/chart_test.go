@@ -277,3 +277,40 @@ func TestChartFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestChartConfigStarts starts the real server (built from this checkout)
+// on each value set's rendered config.yaml, as the pod would with the
+// ConfigMap mounted, and waits for /readyz: a key the server does not know,
+// or a bad value, fails here rather than in a cluster. Only the listen
+// addresses are moved to free loopback ports (PIXMILL_LISTEN,
+// PIXMILL_METRICS_LISTEN); the working directory is the repository root, as
+// the image's /srv/pixmill holds samples/.
+func TestChartConfigStarts(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "pixmill")
+	b := exec.Command("go", "build", "-o", bin, "./cmd/pixmill")
+	b.Dir = root
+	if out, err := b.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/pixmill: %v\n%s", err, out)
+	}
+	for _, vs := range valueSets {
+		t.Run(vs.name, func(t *testing.T) {
+			cm := get[*corev1.ConfigMap](t, render(t, vs.files), "ConfigMap/px-pixmill")
+			cfg := filepath.Join(t.TempDir(), "config.yaml")
+			if err := os.WriteFile(cfg, []byte(cm.Data["config.yaml"]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			port := freePort(t)
+			start(t, bin, []string{
+				"PIXMILL_LISTEN=127.0.0.1:" + port,
+				"PIXMILL_METRICS_LISTEN=127.0.0.1:" + freePort(t),
+				"PIXMILL_SIGNING_KEYS=chart-test-signing-key-0123456789",
+			}, "serve", "--config", cfg)
+			waitOK(t, "http://127.0.0.1:"+port+"/readyz")
+		})
+	}
+}

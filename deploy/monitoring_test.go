@@ -370,11 +370,16 @@ func freePort(t *testing.T) string {
 	return p
 }
 
+// startDir is the working directory of the processes start runs: the
+// repository root, where the default config's file://samples resolves.
+const startDir = ".."
+
 // start runs a process for the rest of the test; its output goes to the
 // test log when the test fails.
 func start(t *testing.T, bin string, env []string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
+	cmd.Dir = startDir
 	if env != nil {
 		cmd.Env = append(os.Environ(), env...)
 	}
