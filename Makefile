@@ -5,7 +5,7 @@ export PATH := $(dir $(GO)):$(shell $(GO) env GOPATH 2>/dev/null)/bin:$(PATH)
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 20s
 
-.PHONY: all deps build run test test-deps unit fuzz vet bench clean js-test browser-test
+.PHONY: all deps build run test test-deps unit fuzz vet bench clean js-test browser-test image-test chart-test monitoring-test deploy-test helm
 
 all: build
 
@@ -24,12 +24,16 @@ test-deps: deps vision-test-deps
 	@scripts/install-exiftool.sh
 
 # Every test: format and vet checks, the whole suite (libvips, the corpus,
-# real HTTP, a real versitygw S3 server), then each fuzz target briefly.
+# real HTTP, a real versitygw S3 server), each fuzz target briefly, then the
+# deployment files (Helm chart, dashboard and alert rules). The container
+# images are tested by `make image-test` (docker, root), which .ci/run runs
+# after this.
 test: test-deps vet
 	CI=$${CI:-} $(GO) test -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory js-test
 	$(MAKE) --no-print-directory browser-test
 	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory deploy-test
 
 # The TypeScript client (clients/js): tsc and Node's test runner, from npm,
 # including every URL it builds fetched from bin/pixmill on loopback.
@@ -96,3 +100,36 @@ vision: deps
 vision-test-deps:
 	@scripts/vision-fetch.sh
 	@scripts/vision-python.sh
+
+# ---- deployment -------------------------------------------------------------
+# The deploy/ module (its own go.mod: the Kubernetes API types and the
+# Prometheus rule parser stay out of the server's) tests the Helm chart, the
+# Grafana dashboard and the alert rules. docs/operations.md describes them.
+HELM_VERSION := v3.22.0
+
+deploy-test: chart-test monitoring-test
+
+# helm, from the Go module proxy, when the one on PATH is not HELM_VERSION.
+helm: deps
+	@if ! $(GO) version -m "$$(command -v helm 2>/dev/null || echo /nonexistent)" 2>/dev/null | grep -Eq 'mod[[:space:]]+helm.sh/helm/v3[[:space:]]+$(HELM_VERSION)[[:space:]]'; then \
+	  echo "go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)"; \
+	  $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION); \
+	fi
+
+# helm lint --strict and helm template with the chart's values and with every
+# optional part on (deploy/helm/pixmill/ci/all-on-values.yaml); every rendered
+# manifest decoded strictly into its Kubernetes API type; the real server
+# started on each rendered config.yaml.
+chart-test: helm
+	cd deploy && $(GO) vet . && CI=$${CI:-} $(GO) test -count=1 -run 'Chart' .
+
+# The alert rules through Prometheus' rule-file parser; every metric the
+# dashboard and the rules name scraped from a live server and sidecar.
+monitoring-test: deps vision-test-deps
+	cd deploy && $(GO) vet . && CI=$${CI:-} $(GO) test -count=1 -run 'Rules|Metrics' .
+
+# Both container images built from the Dockerfile and run for real (docker
+# from Debian, base images made with debootstrap; needs root). See
+# docs/operations.md, "Building without a registry".
+image-test: deps
+	@scripts/image-test.sh

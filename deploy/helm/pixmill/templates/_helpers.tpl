@@ -1,0 +1,51 @@
+{{- define "pixmill.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "pixmill.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "pixmill.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "pixmill.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "pixmill.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "pixmill.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "pixmill.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "pixmill.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "pixmill.secretName" -}}
+{{- default (include "pixmill.fullname" .) .Values.secret.existingSecret }}
+{{- end }}
+
+{{/* The config file: the values' config, with vision.url pointing at the sidecar when it is on. */}}
+{{- define "pixmill.config" -}}
+{{- $cfg := deepCopy .Values.config }}
+{{- if .Values.vision.enabled }}
+{{- $vision := default dict (get $cfg "vision") }}
+{{- $_ := set $vision "url" (printf "http://127.0.0.1:%d" (int .Values.vision.port)) }}
+{{- $_ := set $cfg "vision" $vision }}
+{{- end }}
+{{- toYaml $cfg }}
+{{- end }}
