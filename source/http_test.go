@@ -206,8 +206,7 @@ func TestHTTPRedirects(t *testing.T) {
 	target := testorigin.Start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("image bytes"))
 	}))
-	var origin *testorigin.Origin
-	origin = testorigin.Start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	origin := testorigin.Start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/to-allowed":
 			http.Redirect(w, r, "http://cdn.allowed.test:"+target.Port+"/x.jpg", http.StatusFound)
