@@ -11,8 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/pixmill/pixmill/cache"
 	"github.com/pixmill/pixmill/internal/fault"
+	"github.com/pixmill/pixmill/internal/tracing"
 	"github.com/pixmill/pixmill/presets"
 	"github.com/pixmill/pixmill/source"
 	"github.com/pixmill/pixmill/transform"
@@ -28,6 +32,9 @@ func (s *Server) image(w http.ResponseWriter, r *http.Request) {
 	s.metrics.request(status, format)
 	s.metrics.total.Observe(time.Since(start).Seconds())
 	setLogField(w, slog.Int("status", status))
+	if tracing.On() { // guarded: building the attribute would allocate
+		trace.SpanFromContext(r.Context()).SetAttributes(attribute.String("pixmill.format", format))
+	}
 }
 
 // deadline is the request's context bounded by the request timeout, made
@@ -119,6 +126,9 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 	if outcome != cache.Miss {
 		t = timing{fetch: fetchedAttrs}
 	}
+	if tracing.On() {
+		trace.SpanFromContext(r.Context()).SetAttributes(attribute.String("pixmill.cache", outcomeHeader[outcome][0]))
+	}
 
 	h := w.Header()
 	for k, v := range entry.Header { // prebuilt at render time; shared, not modified
@@ -200,7 +210,9 @@ func (s *Server) attributes(dl *deadline, key string) (source.Attributes, time.D
 		return a, 0, nil
 	}
 	start := time.Now()
-	a, err := s.source.Attributes(dl.get(), key)
+	ctx, span := startSpan(dl.get(), "attributes", trace.WithAttributes(attribute.String("pixmill.key", key)))
+	a, err := s.source.Attributes(ctx, key)
+	endSpan(span, err)
 	if err != nil {
 		return a, 0, err
 	}
@@ -213,7 +225,12 @@ func (s *Server) attributes(dl *deadline, key string) (source.Attributes, time.D
 // without holding a slot.
 func (s *Server) renderEntry(ctx context.Context, req presets.Request, v variant, attrs source.Attributes, etag, accept string, t *timing) (*cache.Entry, error) {
 	fetchStart := time.Now()
-	obj, err := s.source.ReadKnown(ctx, req.Key, attrs) // attributes already known: no second HEAD
+	fctx, span := startSpan(ctx, "fetch", trace.WithAttributes(attribute.String("pixmill.key", req.Key)))
+	obj, err := s.source.ReadKnown(fctx, req.Key, attrs) // attributes already known: no second HEAD
+	if span != nil && err == nil {
+		span.SetAttributes(attribute.Int("pixmill.source_bytes", len(obj.Data)))
+	}
+	endSpan(span, err)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +246,9 @@ func (s *Server) renderEntry(ctx context.Context, req presets.Request, v variant
 
 	if !req.Options.Raw { // a raw copy decodes nothing: it needs no slot
 		queueStart := time.Now()
+		_, span := startSpan(ctx, "queue")
 		release, err := s.admit.acquire(ctx)
+		endSpan(span, err)
 		t.queue = time.Since(queueStart)
 		s.metrics.duration.WithLabelValues("queue").Observe(t.queue.Seconds())
 		if err != nil {
@@ -243,7 +262,10 @@ func (s *Server) renderEntry(ctx context.Context, req presets.Request, v variant
 
 	e := &cache.Entry{ETag: etag, LastModified: obj.ModTime, SourceKey: req.Key}
 	orig := transform.Original{Data: obj.Data, ID: req.Key + "@" + obj.Version()}
-	res, err := s.renderer.Render(ctx, orig, req.Options, accept)
+	renderStart := time.Now()
+	rctx, span := startSpan(ctx, "transform") // the vision span nests in it
+	res, err := s.renderer.Render(rctx, orig, req.Options, accept)
+	traceStages(ctx, span, renderStart, res.Transform, res.Encode, string(res.Format), err)
 	if err != nil {
 		return nil, err
 	}

@@ -30,11 +30,21 @@ func (l *requestLog) Unwrap() http.ResponseWriter { return l.ResponseWriter }
 
 // setLogField adds a to the request's access-log line.
 func setLogField(w http.ResponseWriter, a slog.Attr) {
-	if l, ok := w.(*requestLog); ok {
+	if l, ok := logOf(w); ok {
 		l.mu.Lock()
 		l.attrs = append(l.attrs, a)
 		l.mu.Unlock()
 	}
+}
+
+// logOf finds the request's log through the writer the request span's
+// middleware adds when tracing is on.
+func logOf(w http.ResponseWriter) (*requestLog, bool) {
+	if t, ok := w.(*tracedWriter); ok {
+		w = t.ResponseWriter
+	}
+	l, ok := w.(*requestLog)
+	return l, ok
 }
 
 // Request ids are a random per-process prefix and a counter: unique enough

@@ -155,7 +155,7 @@ func failureTTL(errorTTL time.Duration) time.Duration {
 // playground (playground.go).
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(requestID, s.accessLog, s.recoverPanics)
+	r.Use(requestID, s.accessLog, s.traceRequests, s.recoverPanics)
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	r.Get("/favicon.ico", http.NotFound)

@@ -13,6 +13,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/pixmill/pixmill/internal/tracing"
 )
 
 // Client asks a pixmill-vision sidecar where to crop. It is safe for
@@ -74,7 +81,36 @@ func NewClient(baseURL string, timeout time.Duration) *Client {
 // write gives), with w and h its size; or an encoded JPEG or PNG, with w and
 // h both 0. Keep the long side at 320 px or less: the models look at 256 px
 // at most, and the sidecar refuses sides over MaxPreviewSide.
-func (c *Client) Analyze(ctx context.Context, preview []byte, w, h int) (Regions, error) {
+func (c *Client) Analyze(ctx context.Context, preview []byte, w, h int) (r Regions, err error) {
+	if tracing.On() {
+		var span trace.Span
+		ctx, span = tracing.Tracer(tracerName).Start(ctx, "vision", trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithAttributes(attribute.Int("vision.preview_bytes", len(preview))))
+		defer func() { endSpan(span, r, err) }()
+	}
+	return c.analyze(ctx, preview, w, h)
+}
+
+// tracerName names the vision client's spans' scope.
+const tracerName = "github.com/pixmill/pixmill/vision"
+
+// endSpan ends the vision span with what the sidecar answered.
+func endSpan(span trace.Span, r Regions, err error) {
+	if err != nil {
+		var se *StatusError
+		if errors.As(err, &se) {
+			span.SetAttributes(attribute.Int("http.response.status_code", se.Code))
+		}
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	} else {
+		span.SetAttributes(attribute.Int("http.response.status_code", http.StatusOK),
+			attribute.Int("vision.faces", len(r.Faces)), attribute.String("vision.provider", r.Provider))
+	}
+	span.End()
+}
+
+func (c *Client) analyze(ctx context.Context, preview []byte, w, h int) (Regions, error) {
 	q := url.Values{}
 	ctype := ContentTypeRGB
 	switch {
@@ -109,6 +145,9 @@ func (c *Client) Analyze(ctx context.Context, preview []byte, w, h int) (Regions
 		return Regions{}, fmt.Errorf("vision: %w", err)
 	}
 	req.Header.Set("Content-Type", ctype)
+	if tracing.On() { // the sidecar continues the trace from traceparent
+		tracing.Propagator.Inject(ctx, propagation.HeaderCarrier(req.Header))
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return Regions{}, fmt.Errorf("vision: %w", err)

@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/pixmill/pixmill/internal/tracing"
 	"github.com/pixmill/pixmill/vision/engine"
 	"github.com/pixmill/pixmill/vision/models"
 	"github.com/pixmill/pixmill/vision/sidecar"
@@ -115,6 +116,15 @@ func run(o options) error {
 		return err
 	}
 	defer eng.Close()
+
+	stopTracing, err := tracing.Setup(context.Background(), "pixmill-vision")
+	if err != nil {
+		return err
+	}
+	defer tracing.Stop(stopTracing, log) // runs after the server's shutdown: the last spans are flushed
+	if tracing.On() {
+		log.Info("tracing on: spans exported over OTLP HTTP (OTEL_* environment)")
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

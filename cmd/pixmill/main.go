@@ -32,6 +32,7 @@ import (
 
 	"github.com/pixmill/pixmill/internal/app"
 	"github.com/pixmill/pixmill/internal/config"
+	"github.com/pixmill/pixmill/internal/tracing"
 	"github.com/pixmill/pixmill/presets"
 	"github.com/pixmill/pixmill/transform"
 )
@@ -187,6 +188,15 @@ func serve(cfg config.Config, stderr io.Writer) error {
 	log := newLogger(cfg.Log.Level, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// Before the app: the server decides at start whether requests make spans.
+	stopTracing, err := tracing.Setup(ctx, "pixmill")
+	if err != nil {
+		return err
+	}
+	defer tracing.Stop(stopTracing, log) // after the listeners close: the last spans are flushed
+	if tracing.On() {
+		log.Info("tracing on: spans exported over OTLP HTTP (OTEL_* environment)")
+	}
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -19,6 +19,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/pixmill/pixmill/internal/tracing"
 
 	"github.com/pixmill/pixmill/vision"
 	"github.com/pixmill/pixmill/vision/batch"
@@ -155,7 +161,17 @@ const maxBody = vision.MaxPreviewSide*vision.MaxPreviewSide*3 + 1
 
 func (s *Server) analyze(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	var span trace.Span
+	if tracing.On() { // continue the caller's trace from its traceparent
+		ctx := tracing.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx, span = tracing.Tracer(tracerName).Start(ctx, "sidecar.analyze", trace.WithSpanKind(trace.SpanKindServer))
+		defer span.End()
+		r = r.WithContext(ctx)
+	}
 	res, code, err := s.analyzeRequest(r)
+	if span != nil {
+		traceAnswer(span, res, code, err)
+	}
 	result := resultOK
 	switch {
 	case err == nil:
@@ -184,6 +200,20 @@ func (s *Server) analyze(w http.ResponseWriter, r *http.Request) {
 	s.m.duration.Observe(time.Since(start).Seconds())
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(res)
+}
+
+// tracerName names the sidecar's spans' scope.
+const tracerName = "github.com/pixmill/pixmill/vision/sidecar"
+
+// traceAnswer adds the answer to the sidecar's span.
+func traceAnswer(span trace.Span, res vision.Regions, code int, err error) {
+	span.SetAttributes(attribute.Int("http.response.status_code", code))
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+		return
+	}
+	span.SetAttributes(attribute.Int("vision.faces", len(res.Faces)), attribute.String("vision.provider", res.Provider))
 }
 
 // analyzeRequest does the work and says which status an error maps to.
