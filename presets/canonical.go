@@ -57,6 +57,10 @@ func canonical(o spec.Options) string {
 			b = appendCoord(b, c)
 		}
 	}
+	if o.Density != 0 {
+		item("density")
+		b = strconv.AppendInt(b, int64(o.Density), 10)
+	}
 	if o.DPR != 1 {
 		item("dpr")
 		b = appendFloat(b, o.DPR)
@@ -106,6 +110,10 @@ func canonical(o spec.Options) string {
 	if o.Metadata != spec.MetadataNone {
 		item("metadata")
 		b = append(b, o.Metadata...)
+	}
+	if o.Page != 0 {
+		item("page")
+		b = strconv.AppendInt(b, int64(o.Page), 10)
 	}
 	if o.Quality != 0 {
 		item("quality")

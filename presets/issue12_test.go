@@ -58,6 +58,13 @@ var newOptionRows = []struct {
 	{"max_bytes=20000", spec.Options{MaxBytes: 20000}, "max_bytes=20000"},
 	{"max_bytes=1024,q=90,f=webp", spec.Options{MaxBytes: 1024, Quality: 90, Format: spec.FormatWebP}, "format=webp,max_bytes=1024,quality=90"},
 	{"height=5,max_bytes=67108864", spec.Options{Height: 5, MaxBytes: 67108864}, "height=5,max_bytes=67108864"},
+	// page=N (1-based) and density=DPI: PDF pages.
+	{"page=2", spec.Options{Page: 2}, "page=2"},
+	{"page=1", spec.Options{}, "_"}, // the first page is the default
+	{"page=002,w=300", spec.Options{Page: 2, Width: 300}, "page=2,width=300"},
+	{"density=150", spec.Options{Density: 150}, "density=150"},
+	{"density=72", spec.Options{}, "_"}, // PDF's own unit
+	{"w=100,density=300,page=3,dpr=2", spec.Options{Width: 100, DPR: 2, Density: 300, Page: 3}, "density=300,dpr=2,page=3,width=100"},
 	// raw=true: the original, alone or with exp.
 	{"raw=true", spec.Options{Raw: true}, "raw=true"},
 	{"raw=false", spec.Options{}, "_"},
@@ -67,6 +74,10 @@ var newOptionRows = []struct {
 
 var newOptionErrors = []struct{ transform, msg string }{
 	{"crop=1,2,3", `crop: "crop=1" needs 4 comma-separated values`},
+	{"page=0", `page: 0 is out of range 1..100000`},
+	{"page=x", `page: "x" is not an integer`},
+	{"density=2401", `density: 2401 is out of range 1..2400`},
+	{"density=1.5", `density: "1.5" is not an integer`},
 	{"crop=1;2;3", `crop: "1;2;3" is not x,y,w,h (source pixels, or fractions written with a decimal point)`},
 	{"crop=1;2;3;4;5", `crop: "1;2;3;4;5" is not x,y,w,h (source pixels, or fractions written with a decimal point)`},
 	{"crop=1,2,0,4", "crop: width and height must be positive, got 0"},

@@ -37,6 +37,8 @@ const (
 	fSaturation
 	fMaxBytes
 	fRaw
+	fPage
+	fDensity
 )
 
 // option is one transform option: its name, its alias and how a value is
@@ -227,7 +229,22 @@ var options = []*option{
 		}
 		return nil
 	}},
+	{"page", "", fPage, func(_ *Parser, o *spec.Options, v string) (err error) {
+		o.Page, err = parseInt("page", v, 1, maxPage)
+		return err
+	}},
+	{"density", "", fDensity, func(_ *Parser, o *spec.Options, v string) (err error) {
+		o.Density, err = parseInt("density", v, 1, maxDensity)
+		return err
+	}},
 }
+
+// PDF options' ranges: more pages than a PDF reader will open, and a dpi
+// past print resolution (the pixel limit caps what a page renders at).
+const (
+	maxPage    = 100000
+	maxDensity = 2400
+)
 
 // max_bytes' range: under a kilobyte no encoder's headers leave room for
 // a picture; over 64 MiB it limits nothing an output can reach.
@@ -471,6 +488,12 @@ func copyFields(dst, src *spec.Options, mask field) {
 	}
 	if mask&fRaw != 0 {
 		dst.Raw = src.Raw
+	}
+	if mask&fPage != 0 {
+		dst.Page = src.Page
+	}
+	if mask&fDensity != 0 {
+		dst.Density = src.Density
 	}
 	if mask&fMaxBytes != 0 {
 		dst.MaxBytes = src.MaxBytes

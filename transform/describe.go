@@ -16,6 +16,9 @@ type Description struct {
 	Format      string      `json:"format"`
 	Orientation int         `json:"orientation"`
 	Frames      int         `json:"frames"`
+	Pages       int         `json:"pages,omitempty"`   // a PDF's page count
+	Page        int         `json:"page,omitempty"`    // the PDF page rendered (1-based)
+	Density     int         `json:"density,omitempty"` // its dpi, after the pixel limit's cap
 	HasAlpha    bool        `json:"has_alpha"`
 	Output      OutputShape `json:"output"`
 	Crop        *Rect       `json:"crop,omitempty"`       // in the pixels of Width×Height, before rotate and flip
@@ -134,6 +137,9 @@ func (r *Renderer) Describe(ctx context.Context, orig Original, opts spec.Option
 		Format:      src.Format,
 		Orientation: src.Orientation,
 		Frames:      src.Frames,
+		Pages:       src.Pages,
+		Page:        src.Page,
+		Density:     src.Density,
 		HasAlpha:    src.HasAlpha,
 		Output:      OutputShape{Width: plan.CanvasW, Height: plan.CanvasH, Format: string(plan.Format)},
 		Crop:        plan.KeptSource(),

@@ -138,6 +138,11 @@ func (r *Renderer) prepare(buf []byte, opts spec.Options, accept string) (*Plan,
 	if err != nil {
 		return nil, nil, err
 	}
+	if info.Format == "pdf" {
+		if buf, info, err = rasterizePDF(buf, info, opts, r.cfg); err != nil {
+			return nil, nil, err
+		}
+	}
 	format := Negotiate(opts.Format, accept, info, opts.KeepAnimation())
 	if format == spec.FormatJSON {
 		// The plan f=json describes is the one the same URL without f would render.

@@ -117,6 +117,11 @@ type Options struct {
 	// option but exp (the parser refuses the rest).
 	Raw bool
 
+	// Page is page=: the 1-based page of a PDF source (0 = the first);
+	// Density is density=: the dpi a PDF page is rendered at (0 = 72,
+	// PDF's own unit). Both mean nothing to other sources.
+	Page, Density int
+
 	// Expires is exp=: the Unix second after which the URL is refused
 	// (0 = never). It changes no pixel; the server checks it, and clips the
 	// caching headers to it.
@@ -241,8 +246,18 @@ func (o Options) Normalize() Options {
 			o.Region = nil
 		}
 	}
+	if o.Page == 1 {
+		o.Page = 0
+	}
+	if o.Density == DefaultDensity {
+		o.Density = 0
+	}
 	return o
 }
+
+// DefaultDensity is the dpi a PDF page is rendered at when density= is
+// unset: 72, one pixel per PDF point.
+const DefaultDensity = 72
 
 // Adjusts reports whether any colour adjustment is set (o normalized).
 func (o Options) Adjusts() bool {
