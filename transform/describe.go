@@ -34,6 +34,8 @@ type Description struct {
 	Adjust *Adjust `json:"adjust,omitempty"`
 	// MaxBytes is how max_bytes was met (the image is rendered to know).
 	MaxBytes *BytesFit `json:"max_bytes,omitempty"`
+	// Watermark is where wm= is drawn, in the output's pixels.
+	Watermark *Rect `json:"watermark,omitempty"`
 	// Expires is the URL's exp= (Unix seconds), when it has one.
 	Expires int64 `json:"expires,omitempty"`
 }
@@ -147,6 +149,14 @@ func (r *Renderer) Describe(ctx context.Context, orig Original, opts spec.Option
 		Animation:   plan.Animation,
 		Expires:     plan.Options.Expires,
 		Adjust:      adjustOf(plan.Options),
+	}
+	if w := plan.Options.Watermark; w != nil {
+		info, err := probeWatermark(orig.Watermark, r.cfg, w.Key)
+		if err != nil {
+			return Description{}, err
+		}
+		at := placeWatermark(info, plan.CanvasW, plan.CanvasH, *w)
+		d.Watermark = &at
 	}
 	if plan.Options.MaxBytes > 0 {
 		// The quality and size that fit are found by encoding: render.
