@@ -33,8 +33,15 @@ func watermark(s *state) error {
 		return decodeError(err)
 	}
 	defer overlay.Close()
-	if err := toRGB(overlay); err != nil {
-		return err
+	// Whatever the logo was made in (grey, CMYK, 16-bit), it is drawn as
+	// 8-bit sRGB, as the output is by now.
+	if err := overlay.ToColorSpace(vips.InterpretationSRGB); err != nil {
+		return undecodable(err)
+	}
+	if overlay.BandFormat() != vips.BandFormatUchar {
+		if err := overlay.Cast(vips.BandFormatUchar); err != nil {
+			return undecodable(err)
+		}
 	}
 	if !overlay.HasAlpha() {
 		if err := overlay.AddAlpha(); err != nil {

@@ -119,3 +119,48 @@ func TestWatermarkCorpus(t *testing.T) {
 		t.Errorf("watermark over the pixel limit: %v, want TooLarge", err)
 	}
 }
+
+// Watermarks made in any colour space or depth the corpus has are drawn as
+// 8-bit sRGB: the output stays 400x300 RGB and changes where they go.
+func TestWatermarkCorpusFormats(t *testing.T) {
+	const photo = "orientation/landscape_exif_orientation_6.jpg"
+	r := testRenderer(t)
+	base := spec.Options{Width: 400, Format: spec.FormatPNG}
+	res, err := r.Render(t.Context(), Original{Data: readCorpus(t, photo)}, base, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := decode(t, res.Body)
+	for _, file := range []string{
+		"formats/cmyk_swop_icc_sunglasses.jpg",
+		"formats/grayscale_pier.jpg",
+		"formats/png16_rgba_cup.png",
+		"formats/webp_alpha_dice.webp",
+		"formats/avif_10bit_alpha_cup_derived.avif",
+		"formats/png_palette_pngsuite_basn3p08.png",
+	} {
+		o := base
+		o.Watermark = &spec.Watermark{Key: file, Pos: spec.Gravity{Kind: spec.GravityCenter}, Scale: 0.5}
+		res, err := r.Render(t.Context(), Original{Data: readCorpus(t, photo), Watermark: readCorpus(t, file)}, o, "")
+		if err != nil {
+			t.Errorf("%s: %v", file, err)
+			continue
+		}
+		d := decode(t, res.Body)
+		if d.w != 400 || d.h != 300 || d.bands != 3 {
+			t.Errorf("%s: %dx%d with %d bands, want 400x300 RGB", file, d.w, d.h, d.bands)
+			continue
+		}
+		info, err := Probe(readCorpus(t, file), DefaultConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := placeWatermark(info, 400, 300, *o.Watermark)
+		if diff := regionDiff(plain, d, at); diff == 0 {
+			t.Errorf("%s: unchanged at %+v", file, at)
+		}
+		if diff := regionDiff(plain, d, Rect{Width: at.X, Height: 300}); diff != 0 {
+			t.Errorf("%s: diff %.2f left of the watermark at %+v, want 0", file, diff, at)
+		}
+	}
+}
