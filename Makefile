@@ -67,6 +67,7 @@ vet:
 fuzz:
 	$(GO) test ./presets -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./presets -run '^$$' -fuzz '^FuzzApplyHints$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./presets -run '^$$' -fuzz '^FuzzCloudflarePath$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./transform -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./transform -run '^$$' -fuzz '^FuzzPNGChunks$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./transform -run '^$$' -fuzz '^FuzzMetadataNotice$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s

@@ -2,6 +2,7 @@ package presets
 
 import (
 	"bytes"
+	"net/url"
 	"strconv"
 
 	"github.com/pixmill/pixmill/transform/spec"
@@ -57,6 +58,10 @@ func canonical(o spec.Options) string {
 			b = appendCoord(b, c)
 		}
 	}
+	if o.Density != 0 {
+		item("density")
+		b = strconv.AppendInt(b, int64(o.Density), 10)
+	}
 	if o.DPR != 1 {
 		item("dpr")
 		b = appendFloat(b, o.DPR)
@@ -107,6 +112,10 @@ func canonical(o spec.Options) string {
 		item("metadata")
 		b = append(b, o.Metadata...)
 	}
+	if o.Page != 0 {
+		item("page")
+		b = strconv.AppendInt(b, int64(o.Page), 10)
+	}
 	if o.Quality != 0 {
 		item("quality")
 		b = strconv.AppendInt(b, int64(o.Quality), 10)
@@ -147,6 +156,27 @@ func canonical(o spec.Options) string {
 	if o.Width != 0 {
 		item("width")
 		b = strconv.AppendInt(b, int64(o.Width), 10)
+	}
+	if w := o.Watermark; w != nil {
+		item("wm")
+		b = append(b, url.PathEscape(w.Key)...) // escapes / and , too
+		if w.Opacity != 0 {
+			item("wm_opacity")
+			b = appendFloat(b, w.Opacity)
+		}
+		if g := w.Pos; g.Kind == spec.GravityFocal {
+			item("wm_pos")
+			b = appendFloat(b, g.X)
+			b = append(b, 'x')
+			b = appendFloat(b, g.Y)
+		} else if g.Kind != spec.GravityBottomRight {
+			item("wm_pos")
+			b = append(b, g.Kind...)
+		}
+		if w.Scale != 0 {
+			item("wm_scale")
+			b = appendFloat(b, w.Scale)
+		}
 	}
 	if len(b) == 0 {
 		return "_"

@@ -71,6 +71,10 @@ func FuzzParse(f *testing.F) {
 	for _, r := range newOptionErrors {
 		f.Add("/_/" + r.transform + "/k.jpg")
 	}
+	for _, r := range cloudflareRows { // the Cloudflare route's translations
+		f.Add(r.strict)
+		f.Add(r.unsigned)
+	}
 	strict := newParser(f)
 	open := newParser(f, allowUnsigned)
 	f.Fuzz(func(t *testing.T, path string) {

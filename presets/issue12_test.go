@@ -58,6 +58,21 @@ var newOptionRows = []struct {
 	{"max_bytes=20000", spec.Options{MaxBytes: 20000}, "max_bytes=20000"},
 	{"max_bytes=1024,q=90,f=webp", spec.Options{MaxBytes: 1024, Quality: 90, Format: spec.FormatWebP}, "format=webp,max_bytes=1024,quality=90"},
 	{"height=5,max_bytes=67108864", spec.Options{Height: 5, MaxBytes: 67108864}, "height=5,max_bytes=67108864"},
+	// wm=KEY (percent-escaped in the segment) with wm_pos, wm_scale, wm_opacity.
+	{"wm=logo.png", spec.Options{Watermark: &spec.Watermark{Key: "logo.png", Pos: spec.Gravity{Kind: spec.GravityBottomRight}}}, "wm=logo.png"},
+	{"wm=brand%2Flogo%2C1.png,wm_pos=top-left", spec.Options{Watermark: &spec.Watermark{Key: "brand/logo,1.png", Pos: spec.Gravity{Kind: spec.GravityTopLeft}}}, "wm=brand%2Flogo%2C1.png,wm_pos=top-left"},
+	{"wm_scale=0.25,wm_opacity=0.5,wm_pos=0.1x0.9,wm=l.png", spec.Options{Watermark: &spec.Watermark{Key: "l.png", Pos: spec.Gravity{Kind: spec.GravityFocal, X: 0.1, Y: 0.9}, Scale: 0.25, Opacity: 0.5}}, "wm=l.png,wm_opacity=0.5,wm_pos=0.1x0.9,wm_scale=0.25"},
+	{"wm=l.png,wm_pos=1x1,wm_opacity=1", spec.Options{Watermark: &spec.Watermark{Key: "l.png", Pos: spec.Gravity{Kind: spec.GravityBottomRight}}}, "wm=l.png"},
+	{"wm=l.png,wm_pos=0.5x0", spec.Options{Watermark: &spec.Watermark{Key: "l.png", Pos: spec.Gravity{Kind: spec.GravityTop}}}, "wm=l.png,wm_pos=top"},
+	{"wm_pos=top,wm_scale=0.5", spec.Options{}, "_"}, // no key, no watermark
+	{"w=300,wm=l.png,wm_pos=center", spec.Options{Width: 300, Watermark: &spec.Watermark{Key: "l.png", Pos: spec.Gravity{Kind: spec.GravityCenter}}}, "width=300,wm=l.png,wm_pos=center"},
+	// page=N (1-based) and density=DPI: PDF pages.
+	{"page=2", spec.Options{Page: 2}, "page=2"},
+	{"page=1", spec.Options{}, "_"}, // the first page is the default
+	{"page=002,w=300", spec.Options{Page: 2, Width: 300}, "page=2,width=300"},
+	{"density=150", spec.Options{Density: 150}, "density=150"},
+	{"density=72", spec.Options{}, "_"}, // PDF's own unit
+	{"w=100,density=300,page=3,dpr=2", spec.Options{Width: 100, DPR: 2, Density: 300, Page: 3}, "density=300,dpr=2,page=3,width=100"},
 	// raw=true: the original, alone or with exp.
 	{"raw=true", spec.Options{Raw: true}, "raw=true"},
 	{"raw=false", spec.Options{}, "_"},
@@ -67,6 +82,16 @@ var newOptionRows = []struct {
 
 var newOptionErrors = []struct{ transform, msg string }{
 	{"crop=1,2,3", `crop: "crop=1" needs 4 comma-separated values`},
+	{"page=0", `page: 0 is out of range 1..100000`},
+	{"wm=", `wm: empty source key`},
+	{"wm=a%2F..%2Fb", `wm: source key: contains a ".." segment`},
+	{"wm=l.png,wm_pos=face", `wm_pos: "face" is not a compass point (center, top, bottom-right, ...) or XxY fractions`},
+	{"wm=l.png,wm_scale=0", `wm_scale: 0 is out of range: a fraction of the output width above 0, at most 1`},
+	{"wm=l.png,wm_scale=1.5", `wm_scale: 1.5 is out of range 0..1`},
+	{"wm=l.png,wm_opacity=0", `wm_opacity: 0 would draw nothing; use a value above 0, at most 1`},
+	{"page=x", `page: "x" is not an integer`},
+	{"density=2401", `density: 2401 is out of range 1..2400`},
+	{"density=1.5", `density: "1.5" is not an integer`},
 	{"crop=1;2;3", `crop: "1;2;3" is not x,y,w,h (source pixels, or fractions written with a decimal point)`},
 	{"crop=1;2;3;4;5", `crop: "1;2;3;4;5" is not x,y,w,h (source pixels, or fractions written with a decimal point)`},
 	{"crop=1,2,0,4", "crop: width and height must be positive, got 0"},
@@ -152,5 +177,39 @@ func TestPresetWithExp(t *testing.T) {
 	_, err := New(Config{Presets: map[string]Preset{"old": {Transform: "w=10,exp=1767225600"}}})
 	if err == nil || err.Error() != `presets: preset "old": exp= belongs in a URL: a preset would expire every URL that names it` {
 		t.Errorf("New: %v", err)
+	}
+}
+
+// A preset can carry a watermark (a marketing preset with the logo); the
+// URL's own wm_* items after it change only what they name.
+func TestPresetWatermark(t *testing.T) {
+	p := newParser(t, func(c *Config) {
+		c.Presets = map[string]Preset{"promo": {Transform: "w=400,wm=brand%2Flogo.png,wm_scale=0.2", Widths: []int{400, 800}, Public: true}}
+	})
+	req, err := p.Parse("/_/promo,w=800/photos/cat.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &spec.Watermark{Key: "brand/logo.png", Pos: spec.Gravity{Kind: spec.GravityBottomRight}, Scale: 0.2}
+	if !reflect.DeepEqual(req.Options.Watermark, want) || req.Options.Width != 800 {
+		t.Errorf("promo,w=800: %+v, want %+v at width 800", req.Options.Watermark, want)
+	}
+	if c := req.Canonical(); c != "width=800,wm=brand%2Flogo.png,wm_scale=0.2" {
+		t.Errorf("canonical %s", c)
+	}
+	signed, err := p.Sign("/promo,wm_pos=top-left,wm_opacity=0.5/photos/cat.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err = p.Parse(signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = &spec.Watermark{Key: "brand/logo.png", Pos: spec.Gravity{Kind: spec.GravityTopLeft}, Scale: 0.2, Opacity: 0.5}
+	if !reflect.DeepEqual(req.Options.Watermark, want) {
+		t.Errorf("promo with wm_pos, wm_opacity: %+v, want %+v", req.Options.Watermark, want)
+	}
+	if _, err := p.Parse("/_/promo,wm_opacity=0.5/photos/cat.jpg"); fault.KindOf(err) != fault.Forbidden {
+		t.Errorf("unsigned wm_opacity: %v, want 403", err)
 	}
 }

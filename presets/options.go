@@ -1,10 +1,12 @@
 package presets
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/pixmill/pixmill/internal/fault"
+	"github.com/pixmill/pixmill/internal/keys"
 	"github.com/pixmill/pixmill/transform/spec"
 )
 
@@ -37,6 +39,12 @@ const (
 	fSaturation
 	fMaxBytes
 	fRaw
+	fPage
+	fDensity
+	fWatermark
+	fWmPos
+	fWmScale
+	fWmOpacity
 )
 
 // option is one transform option: its name, its alias and how a value is
@@ -227,7 +235,69 @@ var options = []*option{
 		}
 		return nil
 	}},
+	{"wm", "", fWatermark, func(_ *Parser, o *spec.Options, v string) error {
+		key, err := url.PathUnescape(v)
+		if err != nil {
+			return bad("wm: invalid percent-encoding")
+		}
+		if key == "" {
+			return bad("wm: empty source key")
+		}
+		if err := keys.Check(key); err != nil {
+			return bad("wm: %s", fault.Message(err))
+		}
+		wm(o).Key = key
+		return nil
+	}},
+	{"wm_pos", "", fWmPos, func(_ *Parser, o *spec.Options, v string) error {
+		g, err := parseGravity(v)
+		if err != nil || g.Kind == spec.GravityAuto || g.Kind == spec.GravityFace {
+			return bad("wm_pos: %q is not a compass point (center, top, bottom-right, ...) or XxY fractions", v)
+		}
+		wm(o).Pos = g
+		return nil
+	}},
+	{"wm_scale", "", fWmScale, func(_ *Parser, o *spec.Options, v string) error {
+		f, err := parseDecimal("wm_scale", v, 0, 1)
+		if err == nil && f == 0 {
+			err = bad("wm_scale: 0 is out of range: a fraction of the output width above 0, at most 1")
+		}
+		wm(o).Scale = f
+		return err
+	}},
+	{"wm_opacity", "", fWmOpacity, func(_ *Parser, o *spec.Options, v string) error {
+		f, err := parseDecimal("wm_opacity", v, 0, 1)
+		if err == nil && f == 0 {
+			err = bad("wm_opacity: 0 would draw nothing; use a value above 0, at most 1")
+		}
+		wm(o).Opacity = f
+		return err
+	}},
+	{"page", "", fPage, func(_ *Parser, o *spec.Options, v string) (err error) {
+		o.Page, err = parseInt("page", v, 1, maxPage)
+		return err
+	}},
+	{"density", "", fDensity, func(_ *Parser, o *spec.Options, v string) (err error) {
+		o.Density, err = parseInt("density", v, 1, maxDensity)
+		return err
+	}},
 }
+
+// wm is o's watermark, made on first use (the wm_* options may come
+// before wm=, or from a preset).
+func wm(o *spec.Options) *spec.Watermark {
+	if o.Watermark == nil {
+		o.Watermark = &spec.Watermark{}
+	}
+	return o.Watermark
+}
+
+// PDF options' ranges: more pages than a PDF reader will open, and a dpi
+// past print resolution (the pixel limit caps what a page renders at).
+const (
+	maxPage    = 100000
+	maxDensity = 2400
+)
 
 // max_bytes' range: under a kilobyte no encoder's headers leave room for
 // a picture; over 64 MiB it limits nothing an output can reach.
@@ -471,6 +541,27 @@ func copyFields(dst, src *spec.Options, mask field) {
 	}
 	if mask&fRaw != 0 {
 		dst.Raw = src.Raw
+	}
+	if mask&(fWatermark|fWmPos|fWmScale|fWmOpacity) != 0 && src.Watermark != nil {
+		d, s := wm(dst), src.Watermark
+		if mask&fWatermark != 0 {
+			d.Key = s.Key
+		}
+		if mask&fWmPos != 0 {
+			d.Pos = s.Pos
+		}
+		if mask&fWmScale != 0 {
+			d.Scale = s.Scale
+		}
+		if mask&fWmOpacity != 0 {
+			d.Opacity = s.Opacity
+		}
+	}
+	if mask&fPage != 0 {
+		dst.Page = src.Page
+	}
+	if mask&fDensity != 0 {
+		dst.Density = src.Density
 	}
 	if mask&fMaxBytes != 0 {
 		dst.MaxBytes = src.MaxBytes

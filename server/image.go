@@ -105,8 +105,12 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return s.fail(w, r, err), "none"
 	}
-	v := variant{ref: ref, tag: purgeTag(ref)}
-	etag := variantETag(ref.Source, attrs.Version(), req.Canonical(), req.Options, accept)
+	wm, err := s.watermarkOf(dl, req)
+	if err != nil {
+		return s.fail(w, r, err), "none"
+	}
+	v := variant{ref: ref, tag: purgeTag(ref), wm: wm}
+	etag := variantETag(ref.Source, attrs.Version()+wm.version(), req.Canonical(), req.Options, accept)
 	if etagMatches(r.Header.Get("If-None-Match"), etag) {
 		policy := &s.whole
 		if expires {
@@ -241,7 +245,11 @@ func (s *Server) renderEntry(ctx context.Context, req presets.Request, v variant
 		// The original changed since its attributes were cached: name the
 		// bytes that were read, and remember the new attributes.
 		s.attrs.Add(req.Key, obj.Attributes)
-		etag = variantETag(v.ref.Source, obj.Version(), req.Canonical(), req.Options, accept)
+		etag = variantETag(v.ref.Source, obj.Version()+v.wm.version(), req.Canonical(), req.Options, accept)
+	}
+	wmData, err := v.wm.read(ctx, s) // before the slot, as the original
+	if err != nil {
+		return nil, err
 	}
 
 	if !req.Options.Raw { // a raw copy decodes nothing: it needs no slot
@@ -261,7 +269,7 @@ func (s *Server) renderEntry(ctx context.Context, req presets.Request, v variant
 	s.metrics.renders.Inc()
 
 	e := &cache.Entry{ETag: etag, LastModified: obj.ModTime, SourceKey: req.Key}
-	orig := transform.Original{Data: obj.Data, ID: req.Key + "@" + obj.Version()}
+	orig := transform.Original{Data: obj.Data, ID: req.Key + "@" + obj.Version(), Watermark: wmData}
 	renderStart := time.Now()
 	rctx, span := startSpan(ctx, "transform") // the vision span nests in it
 	res, err := s.renderer.Render(rctx, orig, req.Options, accept)
@@ -302,6 +310,7 @@ func (s *Server) markDegraded(e *cache.Entry, reason string) {
 type variant struct {
 	ref source.Ref
 	tag string
+	wm  *watermark // nil without wm=
 }
 
 // entryHeader builds the headers that depend only on the entry.

@@ -61,6 +61,7 @@ type Config struct {
 	HintLadder  []int         // widths hints snap to when the preset has none
 
 	Playground PlaygroundConfig // /_playground: off by default (playground.go)
+	Cloudflare bool             // /cdn-cgi/image/{options}/{key}: off by default (cloudflare.go)
 }
 
 // Server serves images. Build it with New and mount Handler.
@@ -165,6 +166,7 @@ func (s *Server) Handler() http.Handler {
 		http.Error(w, "use POST", http.StatusMethodNotAllowed)
 	})
 	s.playground(r)
+	s.cloudflare(r)
 	// Everything else is an image path. It is routed as chi's NotFound
 	// rather than a "/*" pattern, which would store a path value (and copy
 	// the request) on every request.

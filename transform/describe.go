@@ -16,6 +16,9 @@ type Description struct {
 	Format      string      `json:"format"`
 	Orientation int         `json:"orientation"`
 	Frames      int         `json:"frames"`
+	Pages       int         `json:"pages,omitempty"`   // a PDF's page count
+	Page        int         `json:"page,omitempty"`    // the PDF page rendered (1-based)
+	Density     int         `json:"density,omitempty"` // its dpi, after the pixel limit's cap
 	HasAlpha    bool        `json:"has_alpha"`
 	Output      OutputShape `json:"output"`
 	Crop        *Rect       `json:"crop,omitempty"`       // in the pixels of Width×Height, before rotate and flip
@@ -31,6 +34,8 @@ type Description struct {
 	Adjust *Adjust `json:"adjust,omitempty"`
 	// MaxBytes is how max_bytes was met (the image is rendered to know).
 	MaxBytes *BytesFit `json:"max_bytes,omitempty"`
+	// Watermark is where wm= is drawn, in the output's pixels.
+	Watermark *Rect `json:"watermark,omitempty"`
 	// Expires is the URL's exp= (Unix seconds), when it has one.
 	Expires int64 `json:"expires,omitempty"`
 }
@@ -134,6 +139,9 @@ func (r *Renderer) Describe(ctx context.Context, orig Original, opts spec.Option
 		Format:      src.Format,
 		Orientation: src.Orientation,
 		Frames:      src.Frames,
+		Pages:       src.Pages,
+		Page:        src.Page,
+		Density:     src.Density,
 		HasAlpha:    src.HasAlpha,
 		Output:      OutputShape{Width: plan.CanvasW, Height: plan.CanvasH, Format: string(plan.Format)},
 		Crop:        plan.KeptSource(),
@@ -141,6 +149,14 @@ func (r *Renderer) Describe(ctx context.Context, orig Original, opts spec.Option
 		Animation:   plan.Animation,
 		Expires:     plan.Options.Expires,
 		Adjust:      adjustOf(plan.Options),
+	}
+	if w := plan.Options.Watermark; w != nil {
+		info, err := probeWatermark(orig.Watermark, r.cfg, w.Key)
+		if err != nil {
+			return Description{}, err
+		}
+		at := placeWatermark(info, plan.CanvasW, plan.CanvasH, *w)
+		d.Watermark = &at
 	}
 	if plan.Options.MaxBytes > 0 {
 		// The quality and size that fit are found by encoding: render.

@@ -17,6 +17,10 @@ type Info struct {
 	Orientation int // EXIF orientation 1..8 (1 when absent)
 	Frames      int
 	HasAlpha    bool
+
+	// A PDF's page count, and the page (1-based) and density (dpi) that
+	// Width and Height are of once rasterizePDF rendered it; 0 otherwise.
+	Pages, Page, Density int
 }
 
 // Animated reports whether the source has more than one frame.
@@ -149,6 +153,9 @@ func loadHeader(buf []byte, format string) (*vips.ImageRef, Info, error) {
 		Orientation: img.Orientation(),
 		Frames:      frames,
 		HasAlpha:    img.HasAlpha(),
+	}
+	if format == "pdf" {
+		info.Pages = max(img.Pages(), 1)
 	}
 	if format == "avif" && img.OriginalFormat() == vips.ImageTypeHEIF {
 		info.Format = "heif"

@@ -87,6 +87,8 @@ type state struct {
 	sourceID string
 	// kill stops libvips when ctx ends; nil when ctx cannot end.
 	kill *killer
+	// wm is the watermark source's bytes (Original.Watermark).
+	wm []byte
 	// quality is the encoder quality used; fit says how max_bytes went.
 	quality int
 	fit     *BytesFit
@@ -111,6 +113,7 @@ var (
 		{"blur", blur},
 		{"sharpen", sharpen},
 		{"pad", pad},
+		{"watermark", watermark},
 		{"flatten", flatten},
 	}
 	finishSteps = []step{
@@ -138,6 +141,11 @@ func (r *Renderer) prepare(buf []byte, opts spec.Options, accept string) (*Plan,
 	if err != nil {
 		return nil, nil, err
 	}
+	if info.Format == "pdf" {
+		if buf, info, err = rasterizePDF(buf, info, opts, r.cfg); err != nil {
+			return nil, nil, err
+		}
+	}
 	format := Negotiate(opts.Format, accept, info, opts.KeepAnimation())
 	if format == spec.FormatJSON {
 		// The plan f=json describes is the one the same URL without f would render.
@@ -157,6 +165,9 @@ func (r *Renderer) prepare(buf []byte, opts spec.Options, accept string) (*Plan,
 type Original struct {
 	Data []byte
 	ID   string
+	// Watermark is the wm= source's bytes, read by the caller through the
+	// same sources and limits as Data; nil when the options have none.
+	Watermark []byte
 }
 
 // Render makes what opts ask for from orig: the image, or for f=json the
@@ -184,13 +195,13 @@ func (r *Renderer) renderImage(ctx context.Context, orig Original, opts spec.Opt
 		k = watchKill(ctx.Done())
 		defer k.stop() // after s.close: the killer holds its own references
 	}
-	s := &state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan, vision: r.vision, sourceID: orig.ID, kill: k}
+	s := &state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan, vision: r.vision, sourceID: orig.ID, kill: k, wm: orig.Watermark}
 	defer s.close()
 	encodeStart, err := s.render()
 	if err != nil && recoverable(plan.Source.Format, buf, err) {
 		s.close()
 		k.reset(nil)
-		*s = state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan, lenient: true, vision: r.vision, sourceID: orig.ID, kill: k}
+		*s = state{ctx: ctx, cfg: r.cfg, buf: buf, plan: plan, lenient: true, vision: r.vision, sourceID: orig.ID, kill: k, wm: orig.Watermark}
 		encodeStart, err = s.render()
 	}
 	if err != nil {

@@ -46,6 +46,7 @@ type Config struct {
 	Admin         Admin                     `yaml:"admin"`
 	Vision        Vision                    `yaml:"vision"`
 	Playground    Playground                `yaml:"playground"`
+	Compat        Compat                    `yaml:"compat"`
 	Log           Log                       `yaml:"log"`
 	ShutdownGrace Duration                  `yaml:"shutdown_grace"`
 }
@@ -59,6 +60,11 @@ type ClientHints struct {
 type Playground struct {
 	Enabled     bool `yaml:"enabled"`
 	AllowRemote bool `yaml:"allow_remote"`
+}
+
+// Compat turns on routes in other services' URL syntax (server.Config).
+type Compat struct {
+	Cloudflare bool `yaml:"cloudflare"` // /cdn-cgi/image/{options}/{key}
 }
 
 // Raw is how raw=true serves originals.
@@ -213,6 +219,7 @@ func Default() Config {
 		BreakerCooldown: Duration(loc.BreakerCooldown), CacheSize: loc.CacheSize, Grid: vision.DefaultGrid}
 	c.ClientHints.Widths = srv.HintLadder
 	c.Playground = Playground{Enabled: srv.Playground.Enabled, AllowRemote: srv.Playground.AllowRemote}
+	c.Compat.Cloudflare = srv.Cloudflare
 	c.Log.Level = "info"
 	c.ShutdownGrace = Duration(25 * time.Second) // under Kubernetes' default 30 s termination grace
 	return c

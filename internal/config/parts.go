@@ -93,5 +93,6 @@ func (c *Config) ServerConfig() server.Config {
 	s.QueueTimeout = c.Limits.QueueTimeout.D()
 	s.RequestTimeout = c.Limits.RequestTimeout.D()
 	s.Playground = server.PlaygroundConfig{Enabled: c.Playground.Enabled, AllowRemote: c.Playground.AllowRemote}
+	s.Cloudflare = c.Compat.Cloudflare
 	return s
 }

@@ -117,6 +117,15 @@ type Options struct {
 	// option but exp (the parser refuses the rest).
 	Raw bool
 
+	// Watermark is wm= and its wm_* options: another source drawn over
+	// the output; nil (or no key) is none.
+	Watermark *Watermark
+
+	// Page is page=: the 1-based page of a PDF source (0 = the first);
+	// Density is density=: the dpi a PDF page is rendered at (0 = 72,
+	// PDF's own unit). Both mean nothing to other sources.
+	Page, Density int
+
 	// Expires is exp=: the Unix second after which the URL is refused
 	// (0 = never). It changes no pixel; the server checks it, and clips the
 	// caching headers to it.
@@ -241,8 +250,85 @@ func (o Options) Normalize() Options {
 			o.Region = nil
 		}
 	}
+	o.Watermark = normalizeWatermark(o.Watermark)
+	if o.Page == 1 {
+		o.Page = 0
+	}
+	if o.Density == DefaultDensity {
+		o.Density = 0
+	}
 	return o
 }
+
+// Watermark is an overlay: the source key of an image, where it goes
+// (a compass point, or a focal point of fractions of the free space, as
+// gravity), its width as a fraction of the output's (0 = its own, shrunk
+// to fit) and its opacity (0 = unset, opaque).
+type Watermark struct {
+	Key     string
+	Pos     Gravity
+	Scale   float64
+	Opacity float64
+}
+
+// Fractions is where a compass or focal position puts a thing in the
+// free space around it: 0 left/top, 0.5 centre, 1 right/bottom.
+func (g Gravity) Fractions() (x, y float64) {
+	switch g.Kind {
+	case GravityFocal:
+		return g.X, g.Y
+	case GravityTop:
+		return 0.5, 0
+	case GravityBottom:
+		return 0.5, 1
+	case GravityLeft:
+		return 0, 0.5
+	case GravityRight:
+		return 1, 0.5
+	case GravityTopLeft:
+		return 0, 0
+	case GravityTopRight:
+		return 1, 0
+	case GravityBottomLeft:
+		return 0, 1
+	case GravityBottomRight:
+		return 1, 1
+	}
+	return 0.5, 0.5
+}
+
+// normalizeWatermark gives each watermark one spelling: none without a
+// key; bottom-right where unset; a focal point on a compass point is that
+// point; opacity 1 is unset.
+func normalizeWatermark(w *Watermark) *Watermark {
+	if w == nil || w.Key == "" {
+		return nil
+	}
+	c := *w
+	if c.Pos.Kind == "" {
+		c.Pos.Kind = GravityBottomRight
+	}
+	if c.Pos.Kind == GravityFocal {
+		for _, k := range []GravityKind{GravityCenter, GravityTop, GravityBottom, GravityLeft, GravityRight,
+			GravityTopLeft, GravityTopRight, GravityBottomLeft, GravityBottomRight} {
+			if x, y := (Gravity{Kind: k}).Fractions(); x == c.Pos.X && y == c.Pos.Y {
+				c.Pos = Gravity{Kind: k}
+				break
+			}
+		}
+	}
+	if c.Pos.Kind != GravityFocal {
+		c.Pos.X, c.Pos.Y = 0, 0
+	}
+	if c.Opacity == 1 {
+		c.Opacity = 0
+	}
+	return &c
+}
+
+// DefaultDensity is the dpi a PDF page is rendered at when density= is
+// unset: 72, one pixel per PDF point.
+const DefaultDensity = 72
 
 // Adjusts reports whether any colour adjustment is set (o normalized).
 func (o Options) Adjusts() bool {
