@@ -60,6 +60,7 @@ const (
 	Miss      Outcome = iota // this call rendered
 	Hit                      // served from L1
 	Coalesced                // waited for another call's render of the same key
+	Stored                   // read from the durable store (store.go)
 )
 
 func (o Outcome) String() string {
@@ -68,6 +69,8 @@ func (o Outcome) String() string {
 		return "HIT"
 	case Coalesced:
 		return "COALESCED"
+	case Stored:
+		return "STORE"
 	}
 	return "MISS"
 }
@@ -90,6 +93,8 @@ type Cache struct {
 	cfg    Config
 	obs    Observer
 	flight flight.Group[string, *Entry]
+	store  *Store // nil when cache.store.url is empty
+	adopt  func(*Entry)
 
 	mu       sync.Mutex
 	lru      *simplelru.LRU[string, *Entry]
@@ -169,6 +174,12 @@ func (c *Cache) add(key string, e *Entry) {
 	c.reportBytes()
 }
 
+func (c *Cache) keep(key string, e *Entry) {
+	c.mu.Lock()
+	c.add(key, e)
+	c.mu.Unlock()
+}
+
 // onEvict runs inside lru calls, with c.mu held.
 func (c *Cache) onEvict(key string, e *Entry) {
 	c.bytes -= e.size(key)
@@ -213,6 +224,16 @@ func (c *Cache) lookup(result string) {
 	}
 }
 
+// UseStore puts the durable store behind the L1: DoVariant consults it
+// before rendering and queues every whole render to it. adopt (may be nil)
+// sees each entry read from the store before it is kept or served, so that
+// its owner can bring the headers it prebuilt up to date. Call it before
+// serving.
+func (c *Cache) UseStore(st *Store, adopt func(*Entry)) { c.store, c.adopt = st, adopt }
+
+// Store is the durable store, nil when there is none.
+func (c *Cache) Store() *Store { return c.store }
+
 // RenderFunc produces an entry for a miss.
 type RenderFunc func(ctx context.Context) (*Entry, error)
 
@@ -225,21 +246,53 @@ type PanicError = flight.PanicError
 // cancellation: it is cancelled only when every caller waiting for it has
 // gone. A failed or degraded render is not kept; every waiter gets it.
 func (c *Cache) Do(ctx context.Context, key string, render RenderFunc) (*Entry, Outcome, error) {
+	return c.DoVariant(ctx, key, Variant{}, render)
+}
+
+// Variant names an entry in the tiers behind the L1: its source key (for
+// the per-source prefix purges use) and its ETag (the content address).
+// The zero Variant skips them.
+type Variant struct {
+	SourceKey string
+	ETag      string
+}
+
+// DoVariant is Do with the tiers behind the L1, in order: L1, then (inside
+// the one coalesced call, so that a burst reads the store once) the store,
+// then render. A store that fails or is slow costs its timeout and is
+// counted; the render goes on. A whole render is queued to the store
+// without waiting for it; a degraded one is not.
+//
+// The next tier (the shared one between replicas) belongs where the store
+// is consulted: before it, since its owner reads the store itself.
+func (c *Cache) DoVariant(ctx context.Context, key string, v Variant, render RenderFunc) (*Entry, Outcome, error) {
 	if e, ok := c.Get(key); ok {
 		c.lookup("hit")
 		return e, Hit, nil
 	}
+	stored := false // set only by the call that ran the function below
 	e, shared, err := c.flight.Do(ctx, key, func(ctx context.Context) (*Entry, error) {
 		// A render of key may have finished between the lookup above and
 		// this run starting; then it is in the L1.
 		if e, ok := c.Get(key); ok {
 			return e, nil
 		}
+		if c.store != nil && v.ETag != "" {
+			if e, _ := c.store.Get(ctx, v.SourceKey, v.ETag); e != nil { // errors are counted there
+				stored = true
+				if c.adopt != nil {
+					c.adopt(e)
+				}
+				c.keep(key, e)
+				return e, nil
+			}
+		}
 		e, err := render(ctx)
 		if err == nil && e != nil {
-			c.mu.Lock()
-			c.add(key, e) // before the waiters are released: the next request hits
-			c.mu.Unlock()
+			c.keep(key, e) // before the waiters are released: the next request hits
+			if c.store != nil && v.ETag != "" {
+				c.store.Put(e)
+			}
 		}
 		return e, err
 	})
@@ -248,5 +301,8 @@ func (c *Cache) Do(ctx context.Context, key string, render RenderFunc) (*Entry, 
 		return e, Coalesced, err
 	}
 	c.lookup("miss")
+	if stored {
+		return e, Stored, err
+	}
 	return e, Miss, err
 }

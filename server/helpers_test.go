@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,7 +23,12 @@ type testServer struct {
 	URL        string // http://127.0.0.1:PORT
 	MetricsURL string
 	App        *app.App
+	stop       func()
 }
+
+// Stop shuts the server down now, as a deploy does (queued store writes
+// finish first); the test's end does it otherwise.
+func (s *testServer) Stop() { s.stop() }
 
 // startServer writes configYAML to a file, loads it like the CLI does, and
 // serves it on 127.0.0.1:0 until the test ends.
@@ -62,16 +68,20 @@ func startServerWith(t testing.TB, configYAML string, opts app.Options) *testSer
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, pub, met, 5*time.Second) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("server did not shut down within 10s")
-		}
-		_ = a.Close()
-	})
-	return &testServer{URL: "http://" + pub.Addr().String(), MetricsURL: "http://" + met.Addr().String() + "/metrics", App: a}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Error("server did not shut down within 10s")
+			}
+			_ = a.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return &testServer{URL: "http://" + pub.Addr().String(), MetricsURL: "http://" + met.Addr().String() + "/metrics", App: a, stop: stop}
 }
 
 // get sends a GET with optional header pairs and returns the response with

@@ -3,10 +3,12 @@ package server
 import (
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/pixmill/pixmill/cache"
 	"github.com/pixmill/pixmill/transform"
 	"github.com/pixmill/pixmill/vision"
 )
@@ -28,6 +30,8 @@ type Metrics struct {
 	responseBytes  prometheus.Counter
 	rejected       *prometheus.CounterVec
 	renders        prometheus.Counter
+	storeDuration  *prometheus.HistogramVec
+	storeFailures  *prometheus.CounterVec
 
 	visionRequests  *prometheus.CounterVec
 	visionDuration  prometheus.Histogram
@@ -106,6 +110,14 @@ func NewMetrics() *Metrics {
 		Name: "pixmill_vision_fallbacks_total", Help: "Crops placed by libvips attention because the sidecar gave no answer.",
 	}, []string{"reason"})
 	reg.MustRegister(m.visionRequests, m.visionDuration, m.visionFallbacks)
+	m.storeDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "pixmill_store_duration_seconds", Help: "Durable store operations by op: read, write.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	}, []string{"op"})
+	m.storeFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pixmill_store_failures_total", Help: "Durable store operations that failed (read, write, purge) or writes dropped for a full queue (dropped).",
+	}, []string{"op"})
+	reg.MustRegister(m.storeDuration, m.storeFailures)
 	m.total = m.duration.WithLabelValues("total")
 	reg.MustRegister(m.requests, m.duration, m.cacheRequests, m.cacheBytes, m.cacheEvictions, m.inflight, m.queueDepth,
 		m.sourceBytes, m.responseBytes, m.rejected, m.renders,
@@ -154,5 +166,19 @@ func (m *Metrics) VisionObserver() vision.Observer {
 		Result:   func(r string) { m.visionRequests.WithLabelValues(r).Inc() },
 		Duration: m.visionDuration.Observe,
 		Fallback: func(reason string) { m.visionFallbacks.WithLabelValues(reason).Inc() },
+	}
+}
+
+// StoreObserver counts the durable store's events: lookups as
+// pixmill_cache_requests_total{tier="store"}, latency and failures.
+func (m *Metrics) StoreObserver() cache.StoreObserver {
+	lookups := m.cacheRequests.MustCurryWith(prometheus.Labels{"tier": "store"})
+	for _, op := range []string{"read", "write", "purge", "dropped"} {
+		m.storeFailures.WithLabelValues(op) // present at 0, for alerts on rate()
+	}
+	return cache.StoreObserver{
+		Lookup:   func(result string) { lookups.WithLabelValues(result).Inc() },
+		Duration: func(op string, d time.Duration) { m.storeDuration.WithLabelValues(op).Observe(d.Seconds()) },
+		Failure:  func(op string) { m.storeFailures.WithLabelValues(op).Inc() },
 	}
 }

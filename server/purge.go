@@ -55,10 +55,22 @@ func (s *Server) purge(w http.ResponseWriter, r *http.Request) {
 	}
 	n := s.results.PurgeSource(key)
 	s.attrs.Remove(key)
+	stored := 0
+	if st := s.results.Store(); st != nil {
+		stored, err = st.PurgeSource(r.Context(), key)
+		if err != nil {
+			// The L1 is purged, the store is not: say so, so that the
+			// operator (or the CDN purge script) retries; purging is
+			// idempotent.
+			s.fail(w, r, fault.Wrap(fault.Overloaded, err, "derivative store did not purge; retry"))
+			return
+		}
+	}
 	setLogField(w, slog.Int("purged", n))
+	setLogField(w, slog.Int("purged_stored", stored))
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	_ = json.NewEncoder(w).Encode(map[string]any{"key": key, "purged": n, "source": ref.Source, "tag": purgeTag(ref)})
+	_ = json.NewEncoder(w).Encode(map[string]any{"key": key, "purged": n, "purged_stored": stored, "source": ref.Source, "tag": purgeTag(ref)})
 }
 
 // queryKey is the first key= parameter of a raw query, percent-decoded the

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -140,6 +141,34 @@ func New(cfg Config, parser *presets.Parser, src Source, renderer Renderer, metr
 		attrs:       cache.NewTTL[source.Attributes](100_000, cfg.SourceTTL),
 		undecodable: cache.NewTTL[error](10_000, failureTTL(cfg.ErrorTTL)),
 	}
+}
+
+// UseStore puts the durable derivative store behind the L1 (see
+// cache.Cache.DoVariant). Call it before serving.
+func (s *Server) UseStore(st *cache.Store) { s.results.UseStore(st, s.adoptStored) }
+
+// adoptStored brings a stored entry's prebuilt headers up to this
+// process's configuration: the caching policy and the purge tags are
+// written again (the stored ones were made by whichever replica, and
+// whichever config, rendered it). Only whole entries are stored, so the
+// policy is the whole one; exp= is clipped per response, as for any entry.
+func (s *Server) adoptStored(e *cache.Entry) {
+	h := e.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	tag := ""
+	if ref, err := s.source.Resolve(e.SourceKey); err == nil {
+		tag = purgeTag(ref)
+	}
+	if tag != "" {
+		s.setCacheHeaders(h, e.ETag, nil, tag, &s.whole)
+	} else {
+		h.Set("ETag", e.ETag)
+		s.whole.set(h)
+	}
+	h.Set("Content-Length", strconv.Itoa(len(e.Body)))
+	e.Header = h
 }
 
 // failureTTL is how long a 422 is remembered: the error TTL, or a few

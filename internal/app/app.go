@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/net/netutil"
 
+	"github.com/pixmill/pixmill/cache"
 	"github.com/pixmill/pixmill/internal/config"
 	"github.com/pixmill/pixmill/presets"
 	"github.com/pixmill/pixmill/server"
@@ -31,7 +32,8 @@ type App struct {
 	Sources      *source.Set
 	Renderer     *transform.Renderer
 	Server       *server.Server
-	GeneratedKey bool // no signing key was configured; one was made for this process
+	Store        *cache.Store // the durable derivative store; nil without cache.store.url
+	GeneratedKey bool         // no signing key was configured; one was made for this process
 }
 
 // Options are what a test changes about an App beyond its config.
@@ -77,7 +79,17 @@ func NewWith(ctx context.Context, cfg config.Config, log *slog.Logger, opts Opti
 		return nil, err
 	}
 	srv := server.New(cfg.ServerConfig(), parser, set, renderer, metrics, log)
-	return &App{Config: cfg, Parser: parser, Sources: set, Renderer: renderer, Server: srv, GeneratedKey: generated}, nil
+	a := &App{Config: cfg, Parser: parser, Sources: set, Renderer: renderer, Server: srv, GeneratedKey: generated}
+	if sc := cfg.StoreConfig(); sc.URL != "" {
+		st, err := cache.OpenStore(ctx, sc, metrics.StoreObserver())
+		if err != nil {
+			_ = set.Close()
+			return nil, err
+		}
+		srv.UseStore(st)
+		a.Store = st
+	}
+	return a, nil
 }
 
 // NewParser builds the URL parser from cfg (a signing key is generated when
@@ -91,8 +103,15 @@ func NewParser(cfg *config.Config) (*presets.Parser, bool, error) {
 	return p, generated, nil
 }
 
-// Close releases the sources.
-func (a *App) Close() error { return a.Sources.Close() }
+// Close lets queued store writes finish and releases the store and the
+// sources.
+func (a *App) Close() error {
+	var err error
+	if a.Store != nil {
+		err = a.Store.Close()
+	}
+	return errors.Join(err, a.Sources.Close())
+}
 
 // MaxHeaderBytes bounds a request's header block on the public listener
 // (Go answers 431 past it). Go's default, 1 MiB, let a few hundred slow

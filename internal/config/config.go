@@ -20,6 +20,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/pixmill/pixmill/cache"
 	"github.com/pixmill/pixmill/presets"
 	"github.com/pixmill/pixmill/server"
 	"github.com/pixmill/pixmill/source"
@@ -116,6 +117,14 @@ type Cache struct {
 	MaxBytes     int64    `yaml:"max_bytes"`
 	MaxItemBytes int64    `yaml:"max_item_bytes"`
 	SourceTTL    Duration `yaml:"source_ttl"`
+	Store        Store    `yaml:"store"`
+}
+
+// Store is the durable derivative store (cache.StoreConfig).
+type Store struct {
+	URL     string   `yaml:"url"` // "" turns it off
+	Timeout Duration `yaml:"timeout"`
+	Queue   int      `yaml:"queue"`
 }
 
 type Formats struct {
@@ -195,7 +204,9 @@ func Default() Config {
 		RequestTimeout:     Duration(srv.RequestTimeout),
 		MaxConnections:     1024,
 	}
-	c.Cache = Cache{MaxBytes: srv.Cache.MaxBytes, MaxItemBytes: srv.Cache.MaxItemBytes, SourceTTL: Duration(srv.SourceTTL)}
+	st := cache.DefaultStoreConfig()
+	c.Cache = Cache{MaxBytes: srv.Cache.MaxBytes, MaxItemBytes: srv.Cache.MaxItemBytes, SourceTTL: Duration(srv.SourceTTL),
+		Store: Store{URL: st.URL, Timeout: Duration(st.Timeout), Queue: st.Queue}}
 	c.Formats.Inputs = tr.Inputs
 	c.Formats.JPEG.Quality, c.Formats.JPEG.Progressive = tr.Quality[spec.FormatJPEG], tr.JPEGProgressive
 	c.Formats.WebP.Quality, c.Formats.WebP.Effort = tr.Quality[spec.FormatWebP], tr.WebPEffort
@@ -317,6 +328,8 @@ func (c *Config) Validate() error {
 		{c.Cache.MaxBytes < 0, "cache.max_bytes must not be negative"},
 		{c.Cache.MaxItemBytes < 0, "cache.max_item_bytes must not be negative"},
 		{c.Cache.SourceTTL < 0, "cache.source_ttl must not be negative"},
+		{c.Cache.Store.Timeout <= 0, "cache.store.timeout must be positive"},
+		{c.Cache.Store.Queue < 1, "cache.store.queue must be at least 1"},
 		{c.Admin.Token != "" && len(c.Admin.Token) < 16, "admin.token must be at least 16 bytes"},
 		{c.Headers.ErrorTTL < 0, "headers.error_ttl must not be negative"},
 		{c.Headers.DegradedTTL < 0, "headers.degraded_ttl must not be negative"},

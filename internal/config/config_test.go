@@ -95,6 +95,8 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"bad env int", "", "PIXMILL_LIMITS_MAX_FRAMES=many", "PIXMILL_LIMITS_MAX_FRAMES"},
 		// issue 9, class 10: values that were accepted, then misbehaved
 		{"negative max_age", "headers: { max_age: -1h }", "", "headers.max_age must not be negative"},
+		{"zero store timeout", "cache: { store: { url: \"mem://\", timeout: 0s } }", "", "cache.store.timeout must be positive"},
+		{"zero store queue", "", "PIXMILL_CACHE_STORE_QUEUE=0", "cache.store.queue must be at least 1"},
 		{"negative s_maxage", "headers: { s_maxage: -1s }", "", "headers.s_maxage must not be negative"},
 		{"negative stale_while_revalidate", "headers: { stale_while_revalidate: -5m }", "", "headers.stale_while_revalidate"},
 		{"negative stale_if_error", "headers: { stale_if_error: -1s }", "", "headers.stale_if_error"},

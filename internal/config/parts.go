@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/pixmill/pixmill/cache"
 	"github.com/pixmill/pixmill/presets"
 	"github.com/pixmill/pixmill/server"
 	"github.com/pixmill/pixmill/source"
@@ -61,6 +62,15 @@ func (c *Config) LocatorConfig() vision.LocatorConfig {
 	l.BreakerCooldown = c.Vision.BreakerCooldown.D()
 	l.CacheSize = c.Vision.CacheSize
 	return l
+}
+
+// StoreConfig is the durable derivative store's part (off when URL is "").
+func (c *Config) StoreConfig() cache.StoreConfig {
+	s := cache.DefaultStoreConfig()
+	s.URL = c.Cache.Store.URL
+	s.Timeout = c.Cache.Store.Timeout.D()
+	s.Queue = c.Cache.Store.Queue
+	return s
 }
 
 // ServerConfig is the HTTP server's part.
