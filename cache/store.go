@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gocloud.dev/blob"
@@ -41,7 +42,7 @@ func DefaultStoreConfig() StoreConfig {
 
 // StoreObserver receives the store's events, for metrics. Any field may be nil.
 type StoreObserver struct {
-	Lookup   func(result string)              // "hit", "miss", "error"
+	Lookup   func(result string)              // "hit", "miss", "error", "skipped"
 	Duration func(op string, d time.Duration) // "read", "write"
 	Failure  func(op string)                  // "read", "write", "purge", "dropped"
 }
@@ -64,6 +65,33 @@ type Store struct {
 
 	mu     sync.RWMutex // closed and the close of writes, against Put
 	closed bool
+
+	// A store that is down would make every L1 miss wait its timeout
+	// before rendering. After breakerFailures failures in a row, reads
+	// and writes are skipped for breakerCooldown; then they are tried
+	// again, and the first success closes the breaker.
+	failures  atomic.Int32
+	openUntil atomic.Int64 // unix nanoseconds
+}
+
+const (
+	breakerFailures = 5
+	breakerCooldown = 5 * time.Second
+)
+
+// open reports whether the breaker skips the store now.
+func (s *Store) open() bool { return time.Now().UnixNano() < s.openUntil.Load() }
+
+// outcome records whether the store answered (a missing object is an
+// answer).
+func (s *Store) outcome(err error) {
+	if err == nil {
+		s.failures.Store(0)
+		return
+	}
+	if s.failures.Add(1) >= breakerFailures {
+		s.openUntil.Store(time.Now().Add(breakerCooldown).UnixNano())
+	}
 }
 
 // OpenStore opens the bucket at cfg.URL and starts the writers. The bucket
@@ -128,12 +156,25 @@ func objectKey(sourceKey, etag string) string {
 // is (nil, nil); any other failure, a timeout included, is an error the
 // caller answers by rendering.
 func (s *Store) Get(ctx context.Context, sourceKey, etag string) (*Entry, error) {
+	if s.open() {
+		s.lookup("skipped")
+		return nil, errBreakerOpen
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	start := time.Now()
 	b, err := s.bucket.ReadAll(ctx, objectKey(sourceKey, etag))
 	s.duration("read", start)
-	if gcerrors.Code(err) == gcerrors.NotFound {
+	notFound := gcerrors.Code(err) == gcerrors.NotFound
+	if notFound || ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		// not the caller leaving: the store's own answer, or its silence
+		if notFound {
+			s.outcome(nil)
+		} else {
+			s.outcome(err)
+		}
+	}
+	if notFound {
 		s.lookup("miss")
 		return nil, nil
 	}
@@ -152,6 +193,8 @@ func (s *Store) Get(ctx context.Context, sourceKey, etag string) (*Entry, error)
 	return nil, fmt.Errorf("store read: %w", err)
 }
 
+var errBreakerOpen = errors.New("store skipped: too many failures in a row")
+
 // Put queues e to be written and returns at once; when the queue is full
 // the write is dropped (and counted): the store is a cache, and a response
 // never waits for it. A degraded entry is never written.
@@ -161,7 +204,7 @@ func (s *Store) Put(e *Entry) {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if s.closed {
+	if s.closed || s.open() {
 		s.failure("dropped")
 		return
 	}
@@ -175,7 +218,13 @@ func (s *Store) Put(e *Entry) {
 func (s *Store) writer() {
 	defer s.wg.Done()
 	for e := range s.writes {
-		if err := s.write(e); err != nil {
+		if s.open() { // queued before the breaker opened
+			s.failure("dropped")
+			continue
+		}
+		err := s.write(e)
+		s.outcome(err)
+		if err != nil {
 			s.failure("write")
 		}
 	}

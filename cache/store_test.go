@@ -3,7 +3,9 @@ package cache
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -221,5 +223,59 @@ func TestStorePutAfterClose(t *testing.T) {
 	st.Put(entryOf("a.jpg", `"1"`, "late"))
 	if dropped.Load() != 1 {
 		t.Fatalf("dropped %d, want 1", dropped.Load())
+	}
+}
+
+// TestStoreBreaker: a store that fails every call is skipped after
+// breakerFailures failures in a row (no more waiting on it), and its
+// writes are dropped; a missing object is an answer, not a failure.
+func TestStoreBreaker(t *testing.T) {
+	dir := t.TempDir()
+	var skipped, misses atomic.Int32
+	st := storeAt(t, dir, StoreObserver{Lookup: func(r string) {
+		switch r {
+		case "skipped":
+			skipped.Add(1)
+		case "miss":
+			misses.Add(1)
+		}
+	}})
+	ctx := context.Background()
+	for range 2 * breakerFailures { // misses keep it closed
+		if e, err := st.Get(ctx, "a.jpg", `"none"`); e != nil || err != nil {
+			t.Fatalf("healthy store, missing object: %v, %v", e, err)
+		}
+	}
+	// The bucket's directory becomes a file: every read now fails.
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, []byte("not a directory"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i := range breakerFailures + 3 {
+		_, err := st.Get(ctx, "a.jpg", `"x"`)
+		if err == nil {
+			t.Fatalf("read %d from a broken store: no error", i)
+		}
+		if want := i >= breakerFailures; errors.Is(err, errBreakerOpen) != want {
+			t.Fatalf("read %d: %v; skipped should be %v", i, err, want)
+		}
+	}
+	if skipped.Load() != 3 || misses.Load() != 2*breakerFailures {
+		t.Fatalf("skipped %d, misses %d; want 3, %d", skipped.Load(), misses.Load(), 2*breakerFailures)
+	}
+	if !st.open() {
+		t.Fatal("breaker closed after failures")
+	}
+	st.openUntil.Store(0) // the cooldown has passed; the store is back
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := st.Get(ctx, "a.jpg", `"x"`); e != nil || err != nil || st.failures.Load() != 0 {
+		t.Fatalf("store back: %v, %v, failures %d; want a miss that resets the count", e, err, st.failures.Load())
 	}
 }
