@@ -1,6 +1,5 @@
 // Package testgw starts a real versitygw S3 gateway (posix backend) on
-// loopback for tests outside the source package, the way source/s3_test.go
-// does for its own: the binary from PATH or $(go env GOPATH)/bin, where
+// loopback for the source and server tests: the binary from PATH or $(go env GOPATH)/bin, where
 // scripts/install-versitygw.sh puts it; skipped without it, failed when
 // CI=true.
 package testgw
@@ -167,11 +166,15 @@ func URL(bucket, endpoint string) string {
 }
 
 // Env gives the AWS SDK the gateway's credentials and nothing else.
-func Env(t testing.TB) {
+func Env(t testing.TB) { EnvWith(t, Access, Secret) }
+
+// EnvWith gives the AWS SDK these credentials (a test of refused
+// credentials passes wrong ones) and nothing from the machine.
+func EnvWith(t testing.TB, access, secret string) {
 	dir := t.TempDir()
 	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID":           Access,
-		"AWS_SECRET_ACCESS_KEY":       Secret,
+		"AWS_ACCESS_KEY_ID":           access,
+		"AWS_SECRET_ACCESS_KEY":       secret,
 		"AWS_SESSION_TOKEN":           "",
 		"AWS_PROFILE":                 "",
 		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
