@@ -91,14 +91,9 @@ func canonical(o spec.Options) string {
 		item("gamma")
 		b = appendFloat(b, o.Gamma)
 	}
-	if g := o.Gravity; g.Kind == spec.GravityFocal {
+	if o.Gravity.Kind != spec.GravityCenter {
 		item("gravity")
-		b = appendFloat(b, g.X)
-		b = append(b, 'x')
-		b = appendFloat(b, g.Y)
-	} else if g.Kind != spec.GravityCenter {
-		item("gravity")
-		b = append(b, g.Kind...)
+		b = appendGravity(b, o.Gravity)
 	}
 	if o.Height != 0 {
 		item("height")
@@ -164,14 +159,9 @@ func canonical(o spec.Options) string {
 			item("wm_opacity")
 			b = appendFloat(b, w.Opacity)
 		}
-		if g := w.Pos; g.Kind == spec.GravityFocal {
+		if w.Pos.Kind != spec.GravityBottomRight {
 			item("wm_pos")
-			b = appendFloat(b, g.X)
-			b = append(b, 'x')
-			b = appendFloat(b, g.Y)
-		} else if g.Kind != spec.GravityBottomRight {
-			item("wm_pos")
-			b = append(b, g.Kind...)
+			b = appendGravity(b, w.Pos)
 		}
 		if w.Scale != 0 {
 			item("wm_scale")
@@ -207,4 +197,15 @@ func appendHex(b []byte, vs ...byte) []byte {
 		b = append(b, digits[v>>4], digits[v&0xf])
 	}
 	return b
+}
+
+// appendGravity writes a gravity as the URL does: a compass name, or the
+// focal point "XxY".
+func appendGravity(b []byte, g spec.Gravity) []byte {
+	if g.Kind != spec.GravityFocal {
+		return append(b, g.Kind...)
+	}
+	b = appendFloat(b, g.X)
+	b = append(b, 'x')
+	return appendFloat(b, g.Y)
 }
