@@ -1,8 +1,6 @@
 package server_test
 
 import (
-	"net/http"
-	"sync/atomic"
 	"testing"
 
 	"github.com/pixmill/pixmill/internal/testorigin"
@@ -35,23 +33,7 @@ log: { level: warn }
 			for _, p := range missPhotos {
 				paths = append(paths, s.sign(b, "/w=512,h=512,fit=scale-down,"+f.tr+"/"+src+"/"+presets.EscapeKey(p)))
 			}
-			b.Run(f.name+"/"+src, func(b *testing.B) {
-				var next atomic.Int64
-				b.ReportAllocs()
-				b.SetParallelism(1)
-				b.RunParallel(func(pb *testing.PB) {
-					w := &statusWriter{discardWriter: discardWriter{h: http.Header{}}}
-					for pb.Next() {
-						req, _ := http.NewRequest(http.MethodGet, paths[int(next.Add(1))%len(paths)], nil)
-						clear(w.h)
-						handler.ServeHTTP(w, req)
-						if w.status != http.StatusOK {
-							b.Errorf("status %d", w.status)
-							return
-						}
-					}
-				})
-			})
+			b.Run(f.name+"/"+src, func(b *testing.B) { serveInTurn(b, handler, paths) })
 		}
 	}
 }
