@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -245,6 +246,10 @@ func TestChartRendersStrictly(t *testing.T) {
 				t.Errorf("ServiceMonitor rendered=%v, want %v", hasSM, allOn)
 			}
 
+			for i, c := range pod.Containers {
+				checkTracingEnv(t, c, allOn, []string{"pixmill", "pixmill-vision"}[i])
+			}
+
 			if allOn {
 				v := pod.Containers[1]
 				gpu := v.Resources.Limits["nvidia.com/gpu"]
@@ -261,6 +266,58 @@ func TestChartRendersStrictly(t *testing.T) {
 		})
 	}
 }
+
+// checkTracingEnv: with tracing on (the all-on values), a container gets the
+// OTEL_* variables from tracing.*, its own service name, resource attributes
+// whose $(VAR) references name variables defined before them (Kubernetes
+// expands only those), and tracing.env; with tracing off, no OTEL_* at all.
+func checkTracingEnv(t *testing.T, c corev1.Container, on bool, service string) {
+	t.Helper()
+	env := map[string]corev1.EnvVar{}
+	defined := map[string]bool{}
+	for _, e := range c.Env {
+		if strings.Contains(e.Value, "$(") {
+			for _, ref := range envRef.FindAllStringSubmatch(e.Value, -1) {
+				if !defined[ref[1]] {
+					t.Errorf("container %s: %s refers to $(%s), not defined before it", c.Name, e.Name, ref[1])
+				}
+			}
+		}
+		env[e.Name] = e
+		defined[e.Name] = true
+	}
+	if !on {
+		for name := range env {
+			if strings.HasPrefix(name, "OTEL_") {
+				t.Errorf("container %s: %s set with tracing off", c.Name, name)
+			}
+		}
+		return
+	}
+	want := map[string]string{
+		"OTEL_TRACES_EXPORTER":        "otlp",
+		"OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector.observability:4318",
+		"OTEL_SERVICE_NAME":           service,
+		"OTEL_TRACES_SAMPLER":         "parentbased_traceidratio",
+		"OTEL_TRACES_SAMPLER_ARG":     "0.05",
+	}
+	for name, v := range want {
+		if got := env[name].Value; got != v {
+			t.Errorf("container %s: %s=%q, want %q", c.Name, name, got, v)
+		}
+	}
+	attrs := env["OTEL_RESOURCE_ATTRIBUTES"].Value
+	for _, a := range []string{"k8s.pod.name=$(K8S_POD_NAME)", "k8s.container.name=" + c.Name, "deployment.environment=test"} {
+		if !strings.Contains(attrs, a) {
+			t.Errorf("container %s: OTEL_RESOURCE_ATTRIBUTES %q lacks %s", c.Name, attrs, a)
+		}
+	}
+	if h := env["OTEL_EXPORTER_OTLP_HEADERS"]; h.ValueFrom == nil || h.ValueFrom.SecretKeyRef == nil || h.ValueFrom.SecretKeyRef.Name != "otel-headers" {
+		t.Errorf("container %s: tracing.env (OTEL_EXPORTER_OTLP_HEADERS from a Secret) not passed: %+v", c.Name, h)
+	}
+}
+
+var envRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
 
 func btoi(b bool) int {
 	if b {

@@ -49,3 +49,52 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- toYaml $cfg }}
 {{- end }}
+
+{{/*
+The OpenTelemetry environment of one container (tracing.enabled): the
+standard OTEL_* variables both binaries read (docs/operations.md, "Tracing"),
+the pod's identity as resource attributes, then tracing.env as given.
+Call with (dict "root" $ "service" "pixmill" "container" "pixmill").
+*/}}
+{{- define "pixmill.otelEnv" -}}
+{{- $t := .root.Values.tracing }}
+{{- if $t.enabled }}
+- name: OTEL_TRACES_EXPORTER
+  value: otlp
+{{- with $t.endpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ . | quote }}
+{{- end }}
+- name: OTEL_SERVICE_NAME
+  value: {{ .service | quote }}
+{{- with $t.sampler }}
+- name: OTEL_TRACES_SAMPLER
+  value: {{ . | quote }}
+{{- end }}
+{{- with $t.samplerArg }}
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ . | quote }}
+{{- end }}
+- name: K8S_POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: K8S_NAMESPACE_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: K8S_NODE_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: spec.nodeName
+{{- $attrs := printf "k8s.pod.name=$(K8S_POD_NAME),k8s.namespace.name=$(K8S_NAMESPACE_NAME),k8s.node.name=$(K8S_NODE_NAME),k8s.container.name=%s" .container }}
+{{- with $t.resourceAttributes }}
+{{- $attrs = printf "%s,%s" $attrs . }}
+{{- end }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ $attrs | quote }}
+{{- with $t.env }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+{{- end }}
