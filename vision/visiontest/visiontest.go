@@ -30,7 +30,7 @@ var Unavailable = testcorpus.Unavailable
 func Dir(t testing.TB) string {
 	t.Helper()
 	dir := models.DefaultDir()
-	for _, f := range []string{models.RuntimeLib, models.FaceFront, models.FaceBack} {
+	for _, f := range []string{models.RuntimeLib, models.FaceFront, models.FaceBack, models.FaceFull} {
 		if !models.Present(dir, f) {
 			Unavailable(t, "vision: %s missing: run `make vision` (or scripts/vision-fetch.sh)", filepath.Join(dir, f))
 		}
