@@ -279,3 +279,47 @@ func TestFaceDetectorComparison(t *testing.T) {
 	}
 	t.Logf("face detectors on the independent labels (%d photos, %d no-face photos, %d mosaics):\n%s", len(labelled), len(nofaces), len(mosaics), table.String())
 }
+
+// TestFaceRecallOnIndependentLabels holds the default detectors to the
+// targets of docs/smart-crop.md on faces labelled by eye: at least 0.95 of
+// the labelled faces found, at least 0.6 of the small-face mosaics' faces,
+// and no box at all on the no-face photos.
+func TestFaceRecallOnIndependentLabels(t *testing.T) {
+	l := loadIndependentLabels(t)
+	e := visiontest.Engine(t)
+	find := func(p labelledPreview) []vision.Box {
+		j := e.Prepare(p.img)
+		if err := e.Run([]*engine.Job{j}); err != nil {
+			t.Fatal(err)
+		}
+		return j.Faces
+	}
+	var faces, hits int
+	for f, boxes := range l.Photos {
+		p := sourcePreview(t, f, boxes, visiontest.PreviewSide)
+		h, _ := matchFaces(p.faces, find(p), 0)
+		faces += len(boxes)
+		hits += h
+		if h < len(boxes) {
+			t.Logf("%s: %d of %d faces found", f, h, len(boxes))
+		}
+	}
+	if r := float64(hits) / float64(faces); r < 0.95 {
+		t.Errorf("recall %.2f (%d of %d labelled faces), want >= 0.95", r, hits, faces)
+	}
+	var mFaces, mHits int
+	for _, m := range smallFaceMosaics(t, l) {
+		h, _ := matchFaces(m.faces, find(m), 0)
+		mFaces += len(m.faces)
+		mHits += h
+	}
+	if r := float64(mHits) / float64(mFaces); r < 0.6 {
+		t.Errorf("small-face mosaic recall %.2f (%d of %d), want >= 0.6", r, mHits, mFaces)
+	}
+	for _, f := range l.NoFaces {
+		if boxes := find(sourcePreview(t, f, nil, visiontest.PreviewSide)); len(boxes) > 0 {
+			t.Errorf("%s has no face, found %v", f, boxes)
+		}
+	}
+	t.Logf("recall %d/%d, mosaic recall %d/%d, %d no-face photos", hits, faces, mHits, mFaces, len(l.NoFaces))
+}
