@@ -183,7 +183,6 @@ func unionFits(boxes [][4]int, w, h int) bool {
 	return x1-x0 <= w && y1-y0 <= h
 }
 
-
 // writeExample renders the three crops of one photo side by side, 240 px
 // tall, into dir.
 func writeExample(t *testing.T, dir, file, aspect string, w, h int, buf []byte, plain, withFaces *Renderer) {
