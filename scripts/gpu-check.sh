@@ -7,7 +7,7 @@
 # It needs the CUDA 13 user-space libraries (cuBLAS/cuBLASLt, cuDNN 9, cuFFT,
 # cudart) on the loader path: no Debian package here carries them; in
 # production they come from NVIDIA's CUDA base image, the
-# nvidia/cuda:13.0.x-cudnn-runtime-ubuntu24.04 variant (runtime + cuDNN;
+# nvidia/cuda:13.0.0-cudnn-runtime-ubuntu24.04 variant (runtime + cuDNN;
 # docs/vision.md, "GPU"). On such a machine it:
 #   1. fetches what it can: the CUDA route of ONNX Runtime (scripts/vision-fetch.sh
 #      --cuda, from npm) and the models (make vision, which converts the
