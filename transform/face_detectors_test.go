@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -13,10 +14,12 @@ import (
 
 	"github.com/davidbyttow/govips/v2/vips"
 
+	"github.com/pixmill/pixmill/transform/spec"
 	"github.com/pixmill/pixmill/vision"
 	"github.com/pixmill/pixmill/vision/engine"
 	"github.com/pixmill/pixmill/vision/models"
 	"github.com/pixmill/pixmill/vision/preview"
+	"github.com/pixmill/pixmill/vision/sidecar"
 	"github.com/pixmill/pixmill/vision/visiontest"
 )
 
@@ -322,4 +325,60 @@ func TestFaceRecallOnIndependentLabels(t *testing.T) {
 		}
 	}
 	t.Logf("recall %d/%d, mosaic recall %d/%d, %d no-face photos", hits, faces, mHits, mFaces, len(l.NoFaces))
+}
+
+// TestFaceZoom: zoom narrows a g=face crop toward the faces (Cloudflare's
+// zoom: 0 the fit's own window, 1 as tight as the aspect allows), the
+// output keeps its size, and every labelled face the zoom=0 crop keeps
+// whole stays whole.
+func TestFaceZoom(t *testing.T) {
+	l := loadIndependentLabels(t)
+	url := visiontest.Start(t, sidecar.Config{})
+	r := &Renderer{cfg: DefaultConfig()}
+	r.UseVision(vision.NewLocator(vision.NewClient(url, 0), vision.LocatorConfig{Timeout: 10e9}, vision.Observer{}))
+	for _, c := range []struct {
+		file string
+		w, h int
+	}{{"faces/grace_hopper.jpg", 400, 400}, {"faces/group_portrait_3.jpg", 640, 360}, {"faces/woman_sunglasses_adobergb_progressive.jpg", 360, 640}} {
+		buf := readCorpus(t, c.file)
+		var prevW int
+		for _, z := range []float64{0, 0.5, 1} {
+			opts := spec.Options{Width: c.w, Height: c.h, Fit: spec.FitCover, Gravity: spec.Gravity{Kind: spec.GravityFace}, Zoom: z}
+			d, err := r.Describe(context.Background(), Original{Data: buf}, opts, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.FocusedBy != "faces" || d.Crop == nil {
+				t.Fatalf("%s zoom=%v: focused by %q, crop %v", c.file, z, d.FocusedBy, d.Crop)
+			}
+			if d.Output.Width != c.w || d.Output.Height != c.h {
+				t.Errorf("%s zoom=%v: output %dx%d, want %dx%d", c.file, z, d.Output.Width, d.Output.Height, c.w, c.h)
+			}
+			boxes := l.Photos[c.file]
+			if whole := wholeFaces(d.Crop, boxes); whole < mostWholeFaces(boxes, d.Width, d.Height, d.Crop.Width, d.Crop.Height) && z == 0 {
+				t.Errorf("%s zoom=0 keeps %d faces whole", c.file, whole)
+			}
+			if z > 0 && d.Crop.Width >= prevW {
+				t.Errorf("%s zoom=%v: crop %d px wide, not narrower than %d at the lower zoom", c.file, z, d.Crop.Width, prevW)
+			}
+			if z == 1 && wholeFaces(d.Crop, boxes) == 0 {
+				t.Errorf("%s zoom=1: crop %+v keeps no labelled face whole", c.file, *d.Crop)
+			}
+			t.Logf("%s %dx%d zoom=%v: crop %+v", c.file, c.w, c.h, z, *d.Crop)
+			prevW = d.Crop.Width
+		}
+		res, err := r.Render(context.Background(), Original{Data: buf}, spec.Options{Width: c.w, Height: c.h, Fit: spec.FitCover,
+			Gravity: spec.Gravity{Kind: spec.GravityFace}, Zoom: 1, Format: spec.FormatJPEG}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := vips.NewImageFromBuffer(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if img.Width() != c.w || img.Height() != c.h {
+			t.Errorf("%s zoom=1 rendered %dx%d, want %dx%d", c.file, img.Width(), img.Height(), c.w, c.h)
+		}
+		img.Close()
+	}
 }
