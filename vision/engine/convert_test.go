@@ -1,7 +1,12 @@
 package engine_test
 
 import (
+	"encoding/binary"
 	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"testing"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -99,4 +104,92 @@ func run(sess *ort.DynamicAdvancedSession, in []float32, shape ort.Shape, nOut i
 		o.Destroy()
 	}
 	return res, nil
+}
+
+// TestConvertedFullRangeMatchesTFLiteReference checks the converted
+// full-range model (which the short-range test does not cover: it adds
+// bilinear upsampling) against vision/models/convert/reference.py, a numpy
+// interpreter of the TFLite graph with TensorFlow's padding and resizing
+// written out, on two corpus previews at the model's own 192 px and at the
+// sidecar's 320 px (the converted graph's dynamic size).
+func TestConvertedFullRangeMatchesTFLiteReference(t *testing.T) {
+	dir := visiontest.Dir(t)
+	root, ok := models.SourceRoot()
+	if !ok {
+		t.Skip("no source tree: the reference interpreter is a script in it")
+	}
+	if err := exec.Command("/usr/bin/python3", "-c", "import numpy, flatbuffers").Run(); err != nil {
+		visiontest.Unavailable(t, "vision: Debian's python3-numpy and python3-flatbuffers are missing: run scripts/vision-python.sh")
+	}
+	visiontest.Engine(t) // loads ONNX Runtime, once per process
+	full, err := models.Read(dir, models.FaceFull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := []string{"reshaped_classifier_face_4", "reshaped_regressor_face_4"}
+	sess, err := ort.NewDynamicAdvancedSessionWithONNXData(full, []string{"input"}, outs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Destroy()
+	tmp := t.TempDir()
+	for _, f := range []string{"faces/group_portrait_5.jpg", "faces/footballer_action.jpg"} {
+		img := visiontest.Preview(t, f)
+		for _, size := range []int{192, 320} {
+			in := make([]float32, size*size*3)
+			preview.LetterboxInto(in, img, size, frontNorm)
+			got, err := run(sess, in, ort.NewShape(1, int64(size), int64(size), 3), 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inFile := filepath.Join(tmp, "in.f32")
+			if err := os.WriteFile(inFile, floatBytes(in), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			prefix := filepath.Join(tmp, "ref")
+			cmd := exec.Command("/usr/bin/python3", filepath.Join(root, "vision/models/convert/reference.py"),
+				filepath.Join(dir, "face_detection_full_range.tflite"), inFile, strconv.Itoa(size), prefix)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("reference.py: %v\n%s", err, out)
+			}
+			// The reference writes the graph's outputs in the TFLite order:
+			// regressors, then classifier logits.
+			refBoxes, refScores := readFloats(t, prefix+".0.f32"), readFloats(t, prefix+".1.f32")
+			if len(refScores) != len(got[0]) || len(refBoxes) != len(got[1]) {
+				t.Fatalf("%s at %d: reference has %d/%d values, ONNX %d/%d", f, size, len(refScores), len(refBoxes), len(got[0]), len(got[1]))
+			}
+			var worstScore, worstBox float64
+			for i := range refScores {
+				worstScore = max(worstScore, math.Abs(float64(refScores[i]-got[0][i])))
+			}
+			for i := range refBoxes {
+				worstBox = max(worstBox, math.Abs(float64(refBoxes[i]-got[1][i])))
+			}
+			t.Logf("%s at %d px: largest difference: logit %.5f, regression %.5f px", f, size, worstScore, worstBox)
+			if worstScore > 0.01 || worstBox > 0.05 {
+				t.Errorf("%s at %d px: ONNX differs from the TFLite reference: logit %.4f, regression %.4f px", f, size, worstScore, worstBox)
+			}
+		}
+	}
+}
+
+func floatBytes(v []float32) []byte {
+	b := make([]byte, 4*len(v))
+	for i, f := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(f))
+	}
+	return b
+}
+
+func readFloats(t *testing.T, path string) []float32 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := make([]float32, len(b)/4)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return v
 }
