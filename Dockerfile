@@ -98,7 +98,7 @@ LABEL org.opencontainers.image.title="pixmill-vision" \
 COPY vision/models/models.sha256 /opt/pixmill/vision/models.sha256
 COPY bin/vision/ /opt/pixmill/vision/
 RUN set -e; cd /opt/pixmill/vision; \
-    for f in libonnxruntime.so.1 face_detection_front_128x128_barracuda.onnx face_detection_back_256x256_barracuda.onnx; do \
+    for f in libonnxruntime.so.1 face_detection_front_128x128_barracuda.onnx face_detection_back_256x256_barracuda.onnx face_detection_full_range.onnx; do \
       [ -f "$f" ] || { echo "bin/vision/$f is missing: run make vision before docker build --target vision" >&2; exit 1; }; \
     done; \
     find . -type f ! -name models.sha256 | sed 's|^\./||' | while read -r f; do \

@@ -168,6 +168,10 @@ func canonical(o spec.Options) string {
 			b = appendFloat(b, w.Scale)
 		}
 	}
+	if o.Zoom != 0 {
+		item("zoom")
+		b = appendFloat(b, o.Zoom)
+	}
 	if len(b) == 0 {
 		return "_"
 	}

@@ -38,6 +38,11 @@ func TestCanonical(t *testing.T) {
 			"dpr=1.0,fit=scale-down,g=center,metadata=none,anim=true,blur=0.0,sharpen=0,rotate=0"}},
 		{"quality=80,width=400", []string{"w=400,q=80", "quality=80,width=400", "q=80,w=400", "w=100,q=80,w=400", "w=0400,q=080", "w=400,q=80,dpr=1,fit=scale-down"}},
 		{"dpr=2", []string{"dpr=2", "dpr=2.0", "dpr=2.000", "dpr=02"}},
+		// zoom is g=face's (Cloudflare's meaning); elsewhere it means nothing.
+		{"gravity=face,zoom=0.5", []string{"g=face,zoom=0.5", "zoom=0.50,gravity=face", "gravity=face,zoom=0.500"}},
+		{"gravity=face", []string{"g=face", "g=face,zoom=0", "g=face,zoom=0.0"}},
+		{"gravity=auto", []string{"g=auto,zoom=1", "g=auto"}},
+		{"width=10", []string{"w=10,zoom=0.3"}},
 		{"dpr=1.5", []string{"dpr=1.5", "dpr=1.50", "dpr=01.5", "dpr=1.25", "dpr=1.3", "dpr=1.74", "dpr=1.50000000000001"}},
 		// dpr is rounded to the nearest half: equal device pixels, one form.
 		{"_", []string{"dpr=1.00001", "dpr=1.2", "dpr=1.2499"}},

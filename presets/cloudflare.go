@@ -37,6 +37,7 @@ var cfNames = map[string]string{
 	"contrast":   "contrast",
 	"gamma":      "gamma",
 	"saturation": "saturation",
+	"zoom":       "zoom",
 }
 
 // cfIgnored are Cloudflare options that ask an edge for a behaviour an

@@ -79,7 +79,8 @@ var cloudflareRows = []struct {
 	// Malformed: 400 before any authorization question.
 	{"/cdn-cgi/image/width=640/", "", fault.BadRequest, ""},
 	{"/cdn-cgi/image/width=640", "", fault.BadRequest, ""},
-	{"/cdn-cgi/image/zoom=0.5/k.jpg", "", fault.BadRequest, ""},
+	{"/cdn-cgi/image/zoomed=0.5/k.jpg", "", fault.BadRequest, ""},
+	{"/cdn-cgi/image/zoom=2,gravity=face/k.jpg", "", fault.BadRequest, "/_/zoom=2,gravity=face/k.jpg"},
 	{"/cdn-cgi/image/width/k.jpg", "", fault.BadRequest, ""},
 	{"/cdn-cgi/image/width=abc/k.jpg", "", fault.BadRequest, "/_/width=abc/k.jpg"},
 	{"/cdn-cgi/image/width=640,quality=75/..%2Fetc/k.jpg", "", fault.BadRequest, "/_/width=640,quality=75/..%2Fetc/k.jpg"},

@@ -45,6 +45,7 @@ const (
 	fWmPos
 	fWmScale
 	fWmOpacity
+	fZoom
 )
 
 // option is one transform option: its name, its alias and how a value is
@@ -263,6 +264,10 @@ var options = []*option{
 			err = bad("wm_scale: 0 is out of range: a fraction of the output width above 0, at most 1")
 		}
 		wm(o).Scale = f
+		return err
+	}},
+	{"zoom", "", fZoom, func(_ *Parser, o *spec.Options, v string) (err error) {
+		o.Zoom, err = parseDecimal("zoom", v, 0, 1)
 		return err
 	}},
 	{"wm_opacity", "", fWmOpacity, func(_ *Parser, o *spec.Options, v string) error {
@@ -559,6 +564,9 @@ func copyFields(dst, src *spec.Options, mask field) {
 	}
 	if mask&fPage != 0 {
 		dst.Page = src.Page
+	}
+	if mask&fZoom != 0 {
+		dst.Zoom = src.Zoom
 	}
 	if mask&fDensity != 0 {
 		dst.Density = src.Density

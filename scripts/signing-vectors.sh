@@ -17,6 +17,7 @@ vectors=(
 	"secret|32|/w=400,f=webp/photos/cat.jpg"
 	"secret|16|/thumb/photos/name%20with%20spaces%20%26%20%C3%BC.jpg"
 	"another-signing-key-0123456789|16|/w=300,h=300,fit=cover,g=face,f=auto/faces/group_portrait_1.jpg"
+	"another-signing-key-0123456789|16|/w=300,h=300,fit=cover,g=face,zoom=0.5,f=auto/faces/group_portrait_1.jpg"
 	"another-signing-key-0123456789|22|/w=640,dpr=1.5,q=70,f=avif,blur=2.5,sharpen=1,bg=ff000080/a/b/c.png"
 	"another-signing-key-0123456789|16|/_/photos/%E6%97%A5%E6%9C%AC.png"
 	"$long_key|16|/hero,w=640/photos/cat.jpg"

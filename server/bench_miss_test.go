@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/pixmill/pixmill/presets"
+	"github.com/pixmill/pixmill/vision/sidecar"
+	"github.com/pixmill/pixmill/vision/visiontest"
 )
 
 // missPhotos are the load benchmark's photos (bench/suite): 12–24 MP and
@@ -71,3 +73,37 @@ type statusWriter struct {
 }
 
 func (w *statusWriter) WriteHeader(code int) { w.status = code }
+
+// facePhotos are the corpus' photos of people, for the g=face miss path.
+var facePhotos = []string{
+	"faces/group_portrait_1.jpg", "faces/group_portrait_3.jpg", "faces/group_portrait_5.jpg",
+	"faces/woman_sunglasses_adobergb_progressive.jpg", "faces/grace_hopper.jpg",
+	"faces/footballer_action.jpg", "faces/astronaut_eileen_collins.png",
+}
+
+// BenchmarkMissPathFace is what g=face adds to a miss: the same 512x512
+// fit=cover WebP of the photos of people, placed by g=center and by g=face
+// with a real sidecar on loopback (the default detectors, CPU). The vision
+// cache holds one analysis and the photos come round in turn, so every
+// g=face request decodes a preview and asks the sidecar, as a source's
+// first request does.
+//
+//	go test ./server -run '^$' -bench MissPathFace -benchtime 60x
+func BenchmarkMissPathFace(b *testing.B) {
+	url := visiontest.Start(b, sidecar.Config{})
+	s := startServer(b, `
+source: { url: "file://`+corpusDir(b)+`" }
+signing: { keys: ["`+testKey+`"] }
+cache: { max_bytes: 0 }
+vision: { url: "`+url+`", timeout: 5s, cache_size: 1 }
+log: { level: warn }
+`)
+	handler := s.App.Server.Handler()
+	for _, g := range []string{"center", "face"} {
+		var paths []string
+		for _, p := range facePhotos {
+			paths = append(paths, s.sign(b, "/w=512,h=512,fit=cover,g="+g+",f=webp,q=75/"+presets.EscapeKey(p)))
+		}
+		b.Run("g="+g, func(b *testing.B) { serveInTurn(b, handler, paths) })
+	}
+}

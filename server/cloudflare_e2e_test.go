@@ -40,7 +40,7 @@ func TestCloudflareRouteE2E(t *testing.T) {
 		{"unpic at dpr 2", "/cdn-cgi/image/width=200,height=100,f=webp,fit=cover,dpr=2/" + key, 200, 400, 200, "image/webp", "/_/avatar,dpr=2/" + key},
 		{"off the ladder", "/cdn-cgi/image/width=641,quality=75/" + key, 403, 0, 0, "", ""},
 		{"no public preset means it", "/cdn-cgi/image/width=640,quality=75,blur=3/" + key, 403, 0, 0, "", ""},
-		{"unsupported option", "/cdn-cgi/image/width=640,zoom=0.5/" + key, 400, 0, 0, "", ""},
+		{"unsupported option", "/cdn-cgi/image/width=640,border=2/" + key, 400, 0, 0, "", ""},
 		{"missing key", "/cdn-cgi/image/width=640,quality=75/" + strings.Repeat("no/", 2) + "such.jpg", 404, 0, 0, "", ""},
 	}
 	for _, tt := range tests {

@@ -75,6 +75,14 @@ vision: { url: "`+url+`", timeout: 2s }
 	if v := s.metricValue(t, `pixmill_vision_requests_total{result="ok"}`); v != 3 {
 		t.Errorf("sidecar analyses %v, want one per source (3)", v)
 	}
+	// zoom (g=face only) closes in on the face through the whole route, and
+	// the output keeps its size.
+	wide := describe(t, s, "/w=300,h=300,fit=cover,g=face,f=json/"+presets.EscapeKey("faces/grace_hopper.jpg"))
+	tight := describe(t, s, "/w=300,h=300,fit=cover,g=face,zoom=1,f=json/"+presets.EscapeKey("faces/grace_hopper.jpg"))
+	if wide.Crop == nil || tight.Crop == nil || tight.Crop.Width >= wide.Crop.Width || tight.FocusedBy != "faces" ||
+		tight.Output.Width != 300 || tight.Output.Height != 300 || !contains(tight.Crop, tight.Faces[0], tight.Width, tight.Height) {
+		t.Errorf("zoom=1: crop %+v (zoom=0: %+v), output %+v, focused by %q", tight.Crop, wide.Crop, tight.Output, tight.FocusedBy)
+	}
 	d := describe(t, s, "/w=300,h=300,fit=cover,g=auto,f=json/photos/object_lightbulb_bee.jpg")
 	if d.FocusedBy != "saliency" || d.Crop == nil {
 		t.Errorf("g=auto: focused by %q, crop %v", d.FocusedBy, d.Crop)

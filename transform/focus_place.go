@@ -10,8 +10,10 @@ import (
 // Crop placement from what the vision sidecar found. Boxes are fractions of
 // the oriented image; the window is cw×ch inside the scaled sw×sh image.
 
-// minFaceScore is the detector confidence below which a box is not a face.
-const minFaceScore = 0.6
+// minFaceScore is the detector confidence below which a box is not a face:
+// the sidecar's own cut-offs (0.5 for the full-range model) decide, this
+// only drops what an older sidecar might still send below them.
+const minFaceScore = 0.5
 
 // faceHeadroom extends a face box upwards by this share of its height (hair,
 // forehead: detectors box the face from the brows) and downwards by
@@ -21,39 +23,155 @@ const (
 	faceChin     = 0.2
 )
 
-// placeByFaces keeps every face when their union (with headroom) fits the
-// window, else as many of the largest faces as fit, centring the window on
-// what it keeps. ok is false when there is no face to place by.
+type faceRect struct{ x0, y0, x1, y1 float64 }
+
+func (r faceRect) area() float64 { return (r.x1 - r.x0) * (r.y1 - r.y0) }
+
+// inside says whether r lies wholly in the window at (x, y), half a pixel
+// of rounding allowed.
+func (r faceRect) inside(x, y, cw, ch float64) bool {
+	return r.x0 >= x-0.5 && r.y0 >= y-0.5 && r.x1 <= x+cw+0.5 && r.y1 <= y+ch+0.5
+}
+
+// cut says whether the window at (x, y) takes part of r but not all of it.
+func (r faceRect) cut(x, y, cw, ch float64) bool {
+	return overlap(r.x0, r.x1, x, x+cw) > 0.5 && overlap(r.y0, r.y1, y, y+ch) > 0.5 && !r.inside(x, y, cw, ch)
+}
+
+// placeByFaces places the window by the faces: it keeps the most whole faces
+// a window of its size can hold (ties: the most face area), every one when
+// they fit; among the positions that keep that set it centres on their heads
+// (with headroom), then moves as little as it must so that no other face is
+// cut in half where a position that keeps the set and cuts none exists.
+// ok is false when there is no face to place by.
 func placeByFaces(faces []vision.Box, sw, sh, cw, ch int) (x, y int, ok bool) {
-	type rect struct{ x0, y0, x1, y1 float64 }
-	var heads []rect
+	var boxes, heads []faceRect
 	for _, f := range faces {
 		if f.Score < minFaceScore || f.Width <= 0 || f.Height <= 0 {
 			continue
 		}
-		heads = append(heads, rect{
-			x0: f.X * float64(sw), x1: (f.X + f.Width) * float64(sw),
-			y0: math.Max(0, (f.Y-faceHeadroom*f.Height)*float64(sh)),
-			y1: math.Min(float64(sh), (f.Y+f.Height*(1+faceChin))*float64(sh)),
-		})
+		b := faceRect{f.X * float64(sw), f.Y * float64(sh), (f.X + f.Width) * float64(sw), (f.Y + f.Height) * float64(sh)}
+		boxes = append(boxes, b)
+		heads = append(heads, faceRect{b.x0, math.Max(0, b.y0-faceHeadroom*(b.y1-b.y0)), b.x1, math.Min(float64(sh), b.y1+faceChin*(b.y1-b.y0))})
 	}
-	if len(heads) == 0 {
+	if len(boxes) == 0 {
 		return 0, 0, false
 	}
-	// Largest first, so that when not all fit, the biggest faces stay.
-	sort.SliceStable(heads, func(i, j int) bool {
-		return (heads[i].x1-heads[i].x0)*(heads[i].y1-heads[i].y0) > (heads[j].x1-heads[j].x0)*(heads[j].y1-heads[j].y0)
-	})
-	u := heads[0]
-	for _, h := range heads[1:] {
-		n := rect{math.Min(u.x0, h.x0), math.Min(u.y0, h.y0), math.Max(u.x1, h.x1), math.Max(u.y1, h.y1)}
-		if n.x1-n.x0 <= float64(cw) && n.y1-n.y0 <= float64(ch) {
-			u = n
+	W, H := float64(cw), float64(ch)
+	// Every window that keeps a different set of whole faces has an edge on
+	// some face's edge (or the image's), so those positions are enough.
+	xs := positions(boxes, sw, cw, func(r faceRect) (float64, float64) { return r.x0, r.x1 })
+	ys := positions(boxes, sh, ch, func(r faceRect) (float64, float64) { return r.y0, r.y1 })
+	bestN, bestArea := -1, -1.0
+	var keep []int
+	for _, wy := range ys {
+		for _, wx := range xs {
+			n, area := 0, 0.0
+			var in []int
+			for i, b := range boxes {
+				if b.inside(float64(wx), float64(wy), W, H) {
+					n++
+					area += b.area()
+					in = append(in, i)
+				}
+			}
+			if n > bestN || (n == bestN && area > bestArea+1e-9) {
+				bestN, bestArea, keep = n, area, in
+			}
 		}
 	}
-	x = clamp(int(math.Round((u.x0+u.x1)/2-float64(cw)/2)), 0, sw-cw)
-	y = clamp(int(math.Round((u.y0+u.y1)/2-float64(ch)/2)), 0, sh-ch)
+	if len(keep) == 0 {
+		// No face fits whole (a face larger than the window): centre on the
+		// largest face.
+		big := 0
+		for i, b := range boxes {
+			if b.area() > boxes[big].area() {
+				big = i
+			}
+		}
+		keep = []int{big}
+	}
+	// The range of positions that keep the chosen faces whole.
+	kb, kh := boxes[keep[0]], heads[keep[0]]
+	kept := make([]bool, len(boxes))
+	for _, i := range keep {
+		kept[i] = true
+		kb = faceRect{math.Min(kb.x0, boxes[i].x0), math.Min(kb.y0, boxes[i].y0), math.Max(kb.x1, boxes[i].x1), math.Max(kb.y1, boxes[i].y1)}
+		kh = faceRect{math.Min(kh.x0, heads[i].x0), math.Min(kh.y0, heads[i].y0), math.Max(kh.x1, heads[i].x1), math.Max(kh.y1, heads[i].y1)}
+	}
+	rangeOf := func(lo0, hi0 float64, win, size int) (int, int) {
+		lo := clamp(int(math.Ceil(hi0-float64(win)-0.5)), 0, size-win)
+		hi := clamp(int(math.Floor(lo0+0.5)), 0, size-win)
+		if lo > hi { // the kept faces are larger than the window on this axis
+			mid := clamp(int(math.Round((lo0+hi0)/2-float64(win)/2)), 0, size-win)
+			return mid, mid
+		}
+		return lo, hi
+	}
+	xlo, xhi := rangeOf(kb.x0, kb.x1, cw, sw)
+	ylo, yhi := rangeOf(kb.y0, kb.y1, ch, sh)
+	cx := clamp(int(math.Round((kh.x0+kh.x1)/2-W/2)), xlo, xhi)
+	cy := clamp(int(math.Round((kh.y0+kh.y1)/2-H/2)), ylo, yhi)
+	// Candidates: the centred position, and each position where a face not
+	// kept just leaves the window.
+	candX, candY := []int{cx}, []int{cy}
+	for i, b := range boxes {
+		if kept[i] {
+			continue
+		}
+		for _, v := range []float64{math.Ceil(b.x1), math.Floor(b.x0) - W} {
+			candX = append(candX, clamp(int(v), xlo, xhi))
+		}
+		for _, v := range []float64{math.Ceil(b.y1), math.Floor(b.y0) - H} {
+			candY = append(candY, clamp(int(v), ylo, yhi))
+		}
+	}
+	bestCuts, bestMove := math.MaxInt, math.MaxInt
+	for _, py := range candY {
+		for _, px := range candX {
+			cuts := 0
+			for i, b := range boxes {
+				if !kept[i] && b.cut(float64(px), float64(py), W, H) {
+					cuts++
+				}
+			}
+			move := absInt(px-cx) + absInt(py-cy)
+			if cuts < bestCuts || (cuts == bestCuts && move < bestMove) {
+				bestCuts, bestMove, x, y = cuts, move, px, py
+			}
+		}
+	}
 	return x, y, true
+}
+
+// positions lists the window offsets along one axis that put a window edge
+// on a face edge, and the two ends, clamped to the image.
+func positions(boxes []faceRect, size, win int, edges func(faceRect) (float64, float64)) []int {
+	seen := map[int]bool{}
+	var out []int
+	add := func(v int) {
+		v = clamp(v, 0, size-win)
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	add(0)
+	add(size - win)
+	for _, b := range boxes {
+		lo, hi := edges(b)
+		add(int(math.Floor(lo)))
+		add(int(math.Ceil(hi)) - win)
+	}
+	sort.Ints(out)
+	return out
+}
+
+func absInt(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
 
 // placeBySaliency puts the window where it holds the most saliency mass:

@@ -27,6 +27,14 @@ func TestPlaceByFaces(t *testing.T) {
 		{"two faces that fit together", []vision.Box{face(0.1, 0.4, 0.1, 0.1), face(0.6, 0.4, 0.1, 0.1)}, 1000, 1000, 700, 300, 50, 285, true},
 		// The same faces in a 300 px window cannot both fit: the larger one wins.
 		{"two that do not fit: the larger stays", []vision.Box{face(0.1, 0.4, 0.05, 0.05), face(0.6, 0.4, 0.1, 0.1)}, 1000, 1000, 300, 300, 500, 285, true},
+		// A large face at 50..250 px and three small ones at 600..810: a
+		// 300 px window holds the three, and keeps them rather than the
+		// largest face; centred on them (705) within where all three stay.
+		{"the most whole faces, not the largest", []vision.Box{face(0.05, 0.3, 0.2, 0.3), face(0.6, 0.3, 0.05, 0.1), face(0.68, 0.3, 0.05, 0.1), face(0.76, 0.3, 0.05, 0.1)}, 1000, 500, 300, 500, 555, 0, true},
+		// Faces at 200..300, 380..480 and 500..600 px: a 350 px window
+		// holds two. Centred on the first two (165) it would take 15 px
+		// of the third; at 150 it keeps both and cuts none.
+		{"a small move avoids cutting a face", []vision.Box{face(0.2, 0.4, 0.1, 0.2), face(0.38, 0.4, 0.1, 0.2), face(0.5, 0.4, 0.1, 0.2)}, 1000, 500, 350, 500, 150, 0, true},
 		// Headroom: the head spans 150..320 px (half a face above the box,
 		// a fifth below), centred at 235 in a 400 px window.
 		{"vertical placement keeps headroom", []vision.Box{face(0.4, 0.2, 0.2, 0.1)}, 1000, 1000, 1000, 400, 0, 35, true},

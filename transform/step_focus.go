@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/davidbyttow/govips/v2/vips"
 
@@ -62,7 +63,68 @@ func focus(s *state) error {
 	}
 	c.X, c.Y = x, y
 	p.Focus = false // the window is placed: load and crop as for a fixed one
+	if p.FocusedBy == "faces" && p.Options.Zoom > 0 {
+		zoomToFaces(s, r.Faces)
+	}
 	return nil
+}
+
+// zoomToFaces narrows a placed g=face window toward the faces it holds, by
+// Options.Zoom as Cloudflare defines it: 0 keeps the window, 1 the tightest
+// window of the same aspect around those faces' heads; the window stays
+// inside the placed one, so it keeps the same faces. The plan is then made
+// again with that part of the source as its window, so that it is resized
+// to the output size rather than cropped small.
+func zoomToFaces(s *state, faces []vision.Box) {
+	p := s.plan
+	c := *p.Crop
+	sw, sh := float64(p.ScaledW), float64(p.ScaledH)
+	var u faceRect
+	n := 0
+	for _, f := range faces {
+		if f.Score < minFaceScore || f.Width <= 0 || f.Height <= 0 {
+			continue
+		}
+		b := faceRect{f.X * sw, f.Y * sh, (f.X + f.Width) * sw, (f.Y + f.Height) * sh}
+		if !b.inside(float64(c.X), float64(c.Y), float64(c.Width), float64(c.Height)) {
+			continue
+		}
+		h := faceRect{b.x0, b.y0 - faceHeadroom*(b.y1-b.y0), b.x1, b.y1 + faceChin*(b.y1-b.y0)}
+		if n == 0 {
+			u = h
+		} else {
+			u = faceRect{math.Min(u.x0, h.x0), math.Min(u.y0, h.y0), math.Max(u.x1, h.x1), math.Max(u.y1, h.y1)}
+		}
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	aspect := float64(c.Width) / float64(c.Height)
+	tightW := math.Max(u.x1-u.x0, (u.y1-u.y0)*aspect)
+	if tightW >= float64(c.Width) {
+		return // the faces fill the window already
+	}
+	zw := int(math.Round(float64(c.Width) - p.Options.Zoom*(float64(c.Width)-tightW)))
+	zh := int(math.Round(float64(zw) / aspect))
+	zw, zh = max(1, min(zw, c.Width)), max(1, min(zh, c.Height))
+	zx := clamp(int(math.Round((u.x0+u.x1)/2-float64(zw)/2)), c.X, c.X+c.Width-zw)
+	zy := clamp(int(math.Round((u.y0+u.y1)/2-float64(zh)/2)), c.Y, c.Y+c.Height-zh)
+	p.Crop = &Rect{X: zx, Y: zy, Width: zw, Height: zh}
+	win := p.SourceCrop()
+	if win == nil || win.Width < 1 || win.Height < 1 {
+		p.Crop = &c
+		return
+	}
+	np := newPlan(p.Source, p.Options, p.Format, s.cfg, win)
+	if np.Crop != nil {
+		// The window has the output's aspect up to rounding: what is left
+		// to crop is a pixel or two, centred.
+		np.Focus = false
+		np.Crop.X, np.Crop.Y = (np.ScaledW-np.Crop.Width)/2, (np.ScaledH-np.Crop.Height)/2
+	}
+	np.FocusedBy, np.Faces, np.Degraded = p.FocusedBy, p.Faces, p.Degraded
+	*p = *np
 }
 
 // sourceFractions maps boxes found in a window (fractions of it) to

@@ -4,7 +4,7 @@
 // the CPU otherwise. docs/vision.md describes it.
 //
 //	pixmill-vision --listen 127.0.0.1:8091 [--providers cuda,cpu] [--max-batch auto] [--max-wait auto]
-//	               [--models DIR] [--ort-lib PATH] [--face-models back] [--threads 0]
+//	               [--models DIR] [--ort-lib PATH] [--model full] [--threads 0]
 package main
 
 import (
@@ -38,6 +38,7 @@ type options struct {
 	listen, providers, models, ortLib, faceModels, logLevel string
 	maxBatch, threads, queue, maxRequests, decoders         int
 	maxWait                                                 time.Duration
+	faceMinScore                                            float64
 }
 
 func main() {
@@ -75,7 +76,10 @@ func main() {
 	fs.IntVar(&o.decoders, "decoders", 0, "admitted requests reading and decoding their previews at once (0: one per core)")
 	fs.StringVar(&o.models, "models", "", "directory of the fetched models and runtime (default: vision/ next to the binary, as make vision puts it)")
 	fs.StringVar(&o.ortLib, "ort-lib", "", "libonnxruntime.so.1 to load (default: MODELS/cuda/ when the CUDA route is fetched and cuda is listed first, else MODELS/)")
-	fs.StringVar(&o.faceModels, "face-models", strings.Join(engine.DefaultFaceModels, ","), "face detectors to run: back (256 px), front (128 px), or both")
+	faceHelp := "face detectors to run, comma-separated: full (MediaPipe full-range at 320 px), full-SIZE (SIZE a multiple of 32, 128-640), back (BlazeFace 256 px, [0,1] input), back-signed (the same at [-1,1]), front (128 px)"
+	fs.StringVar(&o.faceModels, "model", strings.Join(engine.DefaultFaceModels, ","), faceHelp)
+	fs.StringVar(&o.faceModels, "face-models", strings.Join(engine.DefaultFaceModels, ","), "the same as --model (the older name)")
+	fs.Float64Var(&o.faceMinScore, "face-min-score", 0, "override every face model's score cut-off (0: each model's chosen one)")
 	fs.IntVar(&o.threads, "threads", 0, "ONNX Runtime intra-op threads (0: one per core)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	showVersion := fs.Bool("version", false, "print the version and exit")
@@ -110,7 +114,7 @@ func run(o options) error {
 	}
 	eng, err := engine.Open(engine.Config{
 		Lib: o.ortLib, ModelsDir: o.models, Providers: providers,
-		FaceModels: splitList(o.faceModels), Threads: o.threads, Logger: log,
+		FaceModels: splitList(o.faceModels), FaceMinScore: o.faceMinScore, Threads: o.threads, Logger: log,
 	})
 	if err != nil {
 		return err

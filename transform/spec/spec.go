@@ -84,15 +84,19 @@ type Options struct {
 	DPR           float64 // device pixel ratio; 0 = 1
 	Fit           Fit
 	Gravity       Gravity
-	Quality       int // 1..100; 0 = the format's default from config
-	Format        Format
-	Blur          float64 // Gaussian sigma; 0 = none
-	Sharpen       float64 // 0 = none
-	Background    *Color  // nil = not set (white for flatten, transparent for pad where alpha is possible)
-	Rotate        int     // 0, 90, 180, 270, applied after EXIF orientation
-	FlipH, FlipV  bool
-	Metadata      Metadata
-	Anim          *bool // nil = default (keep animation)
+	// Zoom is how closely g=face crops toward the faces, as Cloudflare
+	// defines it: 0 keeps the most context (the fit's own window), 1 crops
+	// as closely to the faces as the aspect allows. Only g=face uses it.
+	Zoom         float64
+	Quality      int // 1..100; 0 = the format's default from config
+	Format       Format
+	Blur         float64 // Gaussian sigma; 0 = none
+	Sharpen      float64 // 0 = none
+	Background   *Color  // nil = not set (white for flatten, transparent for pad where alpha is possible)
+	Rotate       int     // 0, 90, 180, 270, applied after EXIF orientation
+	FlipH, FlipV bool
+	Metadata     Metadata
+	Anim         *bool // nil = default (keep animation)
 
 	// Region is the part of the EXIF-oriented source that the rest of the
 	// options apply to (crop=x,y,w,h); nil is the whole source.
@@ -215,6 +219,10 @@ func (o Options) Normalize() Options {
 	}
 	if o.Gravity.Kind != GravityFocal {
 		o.Gravity.X, o.Gravity.Y = 0, 0
+	}
+	// zoom means something only to g=face (Cloudflare ignores it elsewhere).
+	if o.Gravity.Kind != GravityFace {
+		o.Zoom = 0
 	}
 	if o.Anim != nil && *o.Anim {
 		o.Anim = nil

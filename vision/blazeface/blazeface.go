@@ -149,3 +149,40 @@ func intersection(a, b Detection) float64 {
 	y1 := min(a.CY+a.H/2, b.CY+b.H/2)
 	return max(0, x1-x0) * max(0, y1-y0)
 }
+
+// GridDecoder decodes MediaPipe's full-range face detector as
+// vision/models/convert exports it: one head with one anchor per cell of an
+// (H/4)x(W/4) grid (stride 4), rows cx, cy, w, h then six keypoints, all in
+// input pixels relative to the anchor centre, and one logit per anchor. The
+// converted graph takes any square input whose side is a multiple of 32, so
+// Size picks the speed/small-face trade-off (MediaPipe runs it at 192).
+type GridDecoder struct {
+	Size     int     // input side, a multiple of 32
+	MinScore float64 // sigmoid score cut-off
+	IoU      float64 // weighted suppression overlap (MediaPipe: 0.3)
+}
+
+// Rows is the number of anchors for the decoder's input size.
+func (d GridDecoder) Rows() int { c := d.Size / 4; return c * c }
+
+// Decode reads one image's outputs: scores has Rows() logits and boxes
+// Rows()*16 regressions.
+func (d GridDecoder) Decode(scores, boxes []float32) []Detection {
+	cells := d.Size / 4
+	inv := 1 / float64(d.Size)
+	var cands []Detection
+	for i := 0; i < cells*cells && i < len(scores); i++ {
+		s := sigmoid(float64(scores[i]))
+		if s < d.MinScore {
+			continue
+		}
+		ax := (float64(i%cells) + 0.5) / float64(cells)
+		ay := (float64(i/cells) + 0.5) / float64(cells)
+		r := boxes[i*16 : i*16+4]
+		cands = append(cands, Detection{
+			CX: ax + float64(r[0])*inv, CY: ay + float64(r[1])*inv,
+			W: float64(r[2]) * inv, H: float64(r[3]) * inv, Score: s,
+		})
+	}
+	return WeightedNMS(cands, d.IoU)
+}

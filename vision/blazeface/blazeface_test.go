@@ -107,3 +107,38 @@ func TestIoU(t *testing.T) {
 		}
 	}
 }
+
+func TestGridDecoderAnchors(t *testing.T) {
+	cases := []struct {
+		name         string
+		size, row    int
+		reg          [4]float32
+		cx, cy, w, h float64
+	}{
+		{"first cell of a 192 input", 192, 0, [4]float32{0, 0, 48, 24}, 0.5 / 48, 0.5 / 48, 0.25, 0.125},
+		// 320 px: 80x80 cells; row 80*10+7 is cell x=7, y=10.
+		{"offset in input pixels at 320", 320, 80*10 + 7, [4]float32{32, -16, 64, 96}, 7.5/80 + 0.1, 10.5/80 - 0.05, 0.2, 0.3},
+		{"last cell of a 384 input", 384, 96*96 - 1, [4]float32{0, 0, 3.84, 3.84}, 95.5 / 96, 95.5 / 96, 0.01, 0.01},
+	}
+	for _, c := range cases {
+		d := GridDecoder{Size: c.size, MinScore: 0.5, IoU: 0.3}
+		scores := make([]float32, d.Rows())
+		for i := range scores {
+			scores[i] = -10
+		}
+		boxes := make([]float32, d.Rows()*16)
+		scores[c.row] = 3
+		copy(boxes[c.row*16:], c.reg[:])
+		got := d.Decode(scores, boxes)
+		if len(got) != 1 {
+			t.Fatalf("%s: %d detections, want 1", c.name, len(got))
+		}
+		g := got[0]
+		if !near(g.CX, c.cx) || !near(g.CY, c.cy) || !near(g.W, c.w) || !near(g.H, c.h) {
+			t.Errorf("%s: got %+v, want cx %.4f cy %.4f w %.4f h %.4f", c.name, g, c.cx, c.cy, c.w, c.h)
+		}
+		if !near(g.Score, 1/(1+math.Exp(-3))) {
+			t.Errorf("%s: score %v", c.name, g.Score)
+		}
+	}
+}

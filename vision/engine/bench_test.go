@@ -14,13 +14,15 @@ import (
 // figure to compare across batch sizes.
 //
 //	go test ./vision/engine -run '^$' -bench Run -benchtime 40x
+//
+// PIXMILL_BENCH_PROVIDER=cuda runs it on the GPU (scripts/gpu-check.sh).
 func BenchmarkRun(b *testing.B) {
 	files := []string{"faces/grace_hopper.jpg", "faces/group_portrait_1.jpg", "faces/group_portrait_5.jpg",
 		"photos/object_lily_plain_bg_512.jpg", "photos/object_coffee_cup_512.jpg", "faces/footballer_action.jpg",
 		"faces/group_portrait_3.jpg", "faces/astronaut_eileen_collins.png"}
-	for _, models := range [][]string{{engine.FaceBack}, {engine.FaceFront}, {engine.FaceFront, engine.FaceBack}} {
+	for _, models := range [][]string{engine.DefaultFaceModels, {engine.FaceFull}, {engine.FaceBackSigned}, {engine.FaceBack}, {engine.FaceFront}} {
 		e := visiontest.EngineWith(b, models...)
-		for _, n := range []int{1, 2, 4, 8} {
+		for _, n := range []int{1, 4, 16} {
 			b.Run(fmt.Sprintf("faces=%s/batch=%d", strings.Join(models, "+"), n), func(b *testing.B) {
 				var jobs []*engine.Job
 				for i := range n {

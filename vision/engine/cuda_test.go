@@ -45,8 +45,8 @@ func TestCUDA(t *testing.T) {
 	onGPU := analyze(t, gpu, files...) // one batch of every case
 	onCPU := analyze(t, cpu, files...)
 	for i, c := range faceCases {
-		if n := len(onGPU[i].Faces); n != c.faces {
-			t.Errorf("%s on CUDA: %d faces, want %d", c.file, n, c.faces)
+		if n := len(onGPU[i].Faces); n < c.faces || n > c.faces+c.extra {
+			t.Errorf("%s on CUDA: %d faces, want %d (+%d)", c.file, n, c.faces, c.extra)
 		}
 		if !sameBoxes(onGPU[i].Faces, onCPU[i].Faces, 5e-3) {
 			t.Errorf("%s: CUDA %v, CPU %v", c.file, onGPU[i].Faces, onCPU[i].Faces)

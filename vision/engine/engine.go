@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	ort "github.com/yalue/onnxruntime_go"
 
@@ -17,9 +19,17 @@ import (
 
 // Face models by name, for Config.FaceModels.
 const (
-	FaceFront = "front" // 128x128, faces near the camera
-	FaceBack  = "back"  // 256x256, smaller faces (groups, wide shots)
+	FaceFront      = "front"       // BlazeFace front, 128x128, [0, 1] input: faces near the camera
+	FaceBack       = "back"        // BlazeFace back, 256x256, [0, 1] input (the first default)
+	FaceBackSigned = "back-signed" // the same at MediaPipe's [-1, 1] input range
+	FaceFull       = "full"        // MediaPipe full-range at FullDefaultSize px
+	// "full-256", "full-320", "full-384" (any multiple of 32 from 128 to
+	// 640) run the full-range model at that input size.
+	FaceFullPrefix = "full-"
 )
+
+// FullDefaultSize is the input side "full" runs at.
+const FullDefaultSize = 320
 
 // Config says what to load and where to run it.
 type Config struct {
@@ -33,7 +43,10 @@ type Config struct {
 	FaceModels []string
 	// Threads is ORT's intra-op thread count; 0 lets ORT use every core.
 	Threads int
-	Logger  *slog.Logger
+	// FaceMinScore overrides every face model's score cut-off when > 0
+	// (for measuring; the defaults are each model's chosen threshold).
+	FaceMinScore float64
+	Logger       *slog.Logger
 }
 
 // Engine holds one ORT session per model. Run is safe for concurrent use,
@@ -44,18 +57,26 @@ type Engine struct {
 	sal      *ort.DynamicAdvancedSession
 }
 
+// faceModel is one detector: the two-head BlazeFace models (front, back)
+// decode with dec, the full-range model with grid.
 type faceModel struct {
 	name string
+	file string
+	size int
+	norm preview.Norm
 	dec  blazeface.Decoder
+	grid *blazeface.GridDecoder
 	sess *ort.DynamicAdvancedSession
 }
 
-// faceNorm is the detectors' input range: [0, 1], what Unity feeds this
-// conversion, not MediaPipe's [-1, 1]. Measured on the corpus (back model):
-// with [0, 1] the 15 faces score 0.72-0.94 and the best non-face 0.68; with
-// [-1, 1] the faces score 0.69-0.94 and a non-face 0.68, with twice as many
-// stray low-score boxes. docs/vision.md has the table.
-var faceNorm = preview.Norm{Scale: 1.0 / 255}
+// Input ranges. The Barracuda conversions of the front and back models were
+// chosen at [0, 1] (what Unity feeds them) on detector-labelled faces;
+// MediaPipe's own range is [-1, 1], which the full-range model and
+// back-signed use. docs/smart-crop.md compares them on faces labelled by eye.
+var (
+	unitNorm   = preview.Norm{Scale: 1.0 / 255}
+	signedNorm = preview.Norm{Scale: 2.0 / 255, Offset: -1}
+)
 
 // Open loads the runtime and the models and picks the execution provider.
 func Open(cfg Config) (*Engine, error) {
@@ -81,21 +102,32 @@ func Open(cfg Config) (*Engine, error) {
 	var specs []sessionSpec
 	var faces []*faceModel
 	for _, name := range cfg.FaceModels {
-		file, dec, err := faceSpec(name)
+		fm, err := faceSpec(name)
 		if err != nil {
 			return nil, err
 		}
-		raw, err := models.Read(cfg.ModelsDir, file)
+		if cfg.FaceMinScore > 0 {
+			fm.dec.MinScore = cfg.FaceMinScore
+			if fm.grid != nil {
+				fm.grid.MinScore = cfg.FaceMinScore
+			}
+		}
+		raw, err := models.Read(cfg.ModelsDir, fm.file)
 		if err != nil {
 			return nil, err
 		}
-		batched, err := models.DynamicBatch(raw)
-		if err != nil {
-			return nil, fmt.Errorf("engine: %s: %w", file, err)
+		if fm.grid != nil {
+			// The converter exports a dynamic batch and input size already.
+			specs = append(specs, sessionSpec{name: fm.file, onnx: raw, inputs: []string{FullInput}, outputs: FullOutputs[:]})
+		} else {
+			batched, err := models.DynamicBatch(raw)
+			if err != nil {
+				return nil, fmt.Errorf("engine: %s: %w", fm.file, err)
+			}
+			outs := []string{blazeface.ScoreOutputs[0], blazeface.ScoreOutputs[1], blazeface.BoxOutputs[0], blazeface.BoxOutputs[1]}
+			specs = append(specs, sessionSpec{name: fm.file, onnx: batched, inputs: []string{blazeface.InputName}, outputs: outs})
 		}
-		outs := []string{blazeface.ScoreOutputs[0], blazeface.ScoreOutputs[1], blazeface.BoxOutputs[0], blazeface.BoxOutputs[1]}
-		specs = append(specs, sessionSpec{name: file, onnx: batched, inputs: []string{blazeface.InputName}, outputs: outs})
-		faces = append(faces, &faceModel{name: name, dec: dec})
+		faces = append(faces, fm)
 	}
 	specs = append(specs, sessionSpec{name: "spectral_residual.onnx", onnx: saliency.Model,
 		inputs: []string{saliency.InputName}, outputs: []string{saliency.OutputName}})
@@ -141,23 +173,57 @@ func openOn(p string, threads int, specs []sessionSpec, faces []*faceModel) (*En
 	return e, nil
 }
 
-// DefaultFaceModels is the back (256 px) detector alone: on the corpus it
-// finds every face the front model finds plus the small ones of group
-// photos that the front model misses (3 of 15), at about 3x its cost; adding the
-// front model finds nothing more. docs/vision.md has the measurements.
-var DefaultFaceModels = []string{FaceBack}
+// DefaultFaceModels is the full-range detector at 320 px with the back model
+// at [-1, 1] beside it: on faces labelled by eye the full-range model finds
+// the profile, downcast and small faces the back model misses (31 of 31
+// faces together, 0.93 of the small-face mosaics), the back model the faces
+// turned sideways or upside down by EXIF orientation that the full-range
+// model misses, and neither puts a box on the no-face photos at its own
+// cut-off. docs/smart-crop.md has the comparison.
+var DefaultFaceModels = []string{FaceFull, FaceBackSigned}
 
-func faceSpec(name string) (string, blazeface.Decoder, error) {
+// Tensor names of the converted full-range model.
+var (
+	FullInput   = "input"
+	FullOutputs = [2]string{"reshaped_classifier_face_4", "reshaped_regressor_face_4"}
+)
+
+func faceSpec(name string) (*faceModel, error) {
 	switch name {
 	case FaceFront:
-		return models.FaceFront, blazeface.Decoder{Size: 128, MinScore: 0.5, IoU: 0.3}, nil
+		return &faceModel{name: name, file: models.FaceFront, size: 128, norm: unitNorm,
+			dec: blazeface.Decoder{Size: 128, MinScore: 0.5, IoU: 0.3}}, nil
 	case FaceBack:
-		// 0.7 rather than MediaPipe's 0.65: it separates the corpus' faces
-		// (>= 0.72) from its best non-face (0.68, a boat at dusk).
-		return models.FaceBack, blazeface.Decoder{Size: 256, MinScore: 0.7, IoU: 0.3}, nil
+		// 0.7 rather than MediaPipe's 0.65: it separated the detector-labelled
+		// faces (>= 0.72) from the best non-face (0.68, a boat at dusk).
+		return &faceModel{name: name, file: models.FaceBack, size: 256, norm: unitNorm,
+			dec: blazeface.Decoder{Size: 256, MinScore: 0.7, IoU: 0.3}}, nil
+	case FaceBackSigned:
+		return &faceModel{name: name, file: models.FaceBack, size: 256, norm: signedNorm,
+			dec: blazeface.Decoder{Size: 256, MinScore: BackSignedMinScore, IoU: 0.3}}, nil
 	}
-	return "", blazeface.Decoder{}, fmt.Errorf("engine: unknown face model %q (want front or back)", name)
+	size := 0
+	if name == FaceFull {
+		size = FullDefaultSize
+	} else if v, ok := strings.CutPrefix(name, FaceFullPrefix); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 128 || n > 640 || n%32 != 0 {
+			return nil, fmt.Errorf("engine: face model %q: the size must be a multiple of 32 from 128 to 640", name)
+		}
+		size = n
+	}
+	if size == 0 {
+		return nil, fmt.Errorf("engine: unknown face model %q (want full, full-SIZE, back, back-signed or front)", name)
+	}
+	return &faceModel{name: name, file: models.FaceFull, size: size, norm: signedNorm,
+		grid: &blazeface.GridDecoder{Size: size, MinScore: FullMinScore, IoU: 0.3}}, nil
 }
+
+// Score cut-offs chosen on the independent labels (docs/smart-crop.md).
+const (
+	FullMinScore       = 0.5
+	BackSignedMinScore = 0.68
+)
 
 // Provider is the execution provider the models run on: "cuda" or "cpu".
 func (e *Engine) Provider() string { return e.provider }
@@ -188,8 +254,8 @@ type Job struct {
 func (e *Engine) Prepare(img preview.Image) *Job {
 	j := &Job{sal: make([]float32, saliency.Size*saliency.Size*3)}
 	for _, f := range e.faces {
-		t := make([]float32, f.dec.Size*f.dec.Size*3)
-		j.lbs = append(j.lbs, preview.LetterboxInto(t, img, f.dec.Size, faceNorm))
+		t := make([]float32, f.size*f.size*3)
+		j.lbs = append(j.lbs, preview.LetterboxInto(t, img, f.size, f.norm))
 		j.face = append(j.face, t)
 	}
 	preview.StretchInto(j.sal, img, saliency.Size, preview.Norm{Scale: 1.0 / 255})

@@ -39,24 +39,35 @@ func (e *Engine) Run(jobs []*Job) error {
 // runFace runs face model m over the batch and appends each job's
 // detections, mapped back to preview fractions, to dets.
 func (e *Engine) runFace(m int, f *faceModel, jobs []*Job, dets [][]blazeface.Detection) error {
-	n := f.dec.Size * f.dec.Size * 3
+	n := f.size * f.size * 3
 	in := make([]float32, len(jobs)*n)
 	for i, j := range jobs {
 		copy(in[i*n:], j.face[m])
 	}
-	outs, err := run(f.sess, in, ort.NewShape(int64(len(jobs)), int64(f.dec.Size), int64(f.dec.Size), 3), 4)
+	nOut := 4
+	if f.grid != nil {
+		nOut = 2
+	}
+	outs, err := run(f.sess, in, ort.NewShape(int64(len(jobs)), int64(f.size), int64(f.size), 3), nOut)
 	if err != nil {
 		return fmt.Errorf("engine: face model %s: %w", f.name, err)
 	}
 	for i, j := range jobs {
-		var scores, boxes [2][]float32
-		for h := range 2 {
-			rows := blazeface.HeadRows[h]
-			scores[h] = outs[h][i*rows : (i+1)*rows]
-			boxes[h] = outs[2+h][i*rows*16 : (i+1)*rows*16]
+		var found []blazeface.Detection
+		if f.grid != nil {
+			rows := f.grid.Rows()
+			found = f.grid.Decode(outs[0][i*rows:(i+1)*rows], outs[1][i*rows*16:(i+1)*rows*16])
+		} else {
+			var scores, boxes [2][]float32
+			for h := range 2 {
+				rows := blazeface.HeadRows[h]
+				scores[h] = outs[h][i*rows : (i+1)*rows]
+				boxes[h] = outs[2+h][i*rows*16 : (i+1)*rows*16]
+			}
+			found = f.dec.Decode(scores, boxes)
 		}
 		lb := j.lbs[m]
-		for _, d := range f.dec.Decode(scores, boxes) {
+		for _, d := range found {
 			x0, y0 := lb.ToPreview(d.CX-d.W/2, d.CY-d.H/2)
 			x1, y1 := lb.ToPreview(d.CX+d.W/2, d.CY+d.H/2)
 			x0, y0, x1, y1 = clamp01(x0), clamp01(y0), clamp01(x1), clamp01(y1)

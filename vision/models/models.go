@@ -21,7 +21,11 @@ const (
 	RuntimeLib = "libonnxruntime.so.1"
 	FaceFront  = "face_detection_front_128x128_barracuda.onnx"
 	FaceBack   = "face_detection_back_256x256_barracuda.onnx"
-	CUDADir    = "cuda" // the CUDA route: core library and provider libraries
+	// FaceFull and FaceShort are converted by vision/models/convert from
+	// MediaPipe's TFLite files (FaceShort only for the converter's test).
+	FaceFull  = "face_detection_full_range.onnx"
+	FaceShort = "face_detection_short_range.onnx"
+	CUDADir   = "cuda" // the CUDA route: core library and provider libraries
 )
 
 //go:embed models.sha256

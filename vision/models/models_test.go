@@ -12,13 +12,14 @@ import (
 )
 
 func TestPinned(t *testing.T) {
-	for _, name := range []string{models.RuntimeLib, models.FaceFront, models.FaceBack,
+	for _, name := range []string{models.RuntimeLib, models.FaceFront, models.FaceBack, models.FaceFull, models.FaceShort,
+		"face_detection_full_range.tflite", "mediapipe-face_detection-0.4.1657300184.tgz",
 		"cuda/libonnxruntime.so.1", "cuda/libonnxruntime_providers_cuda.so", "cuda/libonnxruntime_providers_shared.so"} {
 		if sum, ok := models.Pinned(name); !ok || len(sum) != 64 {
 			t.Errorf("Pinned(%q) = %q, %v", name, sum, ok)
 		}
 	}
-	if _, ok := models.Pinned("face_detection_full_range.onnx"); ok {
+	if _, ok := models.Pinned("face_detection_full_range_sparse.onnx"); ok {
 		t.Error("an unpinned file has a sum")
 	}
 }

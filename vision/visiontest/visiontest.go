@@ -30,7 +30,7 @@ var Unavailable = testcorpus.Unavailable
 func Dir(t testing.TB) string {
 	t.Helper()
 	dir := models.DefaultDir()
-	for _, f := range []string{models.RuntimeLib, models.FaceFront, models.FaceBack} {
+	for _, f := range []string{models.RuntimeLib, models.FaceFront, models.FaceBack, models.FaceFull} {
 		if !models.Present(dir, f) {
 			Unavailable(t, "vision: %s missing: run `make vision` (or scripts/vision-fetch.sh)", filepath.Join(dir, f))
 		}
@@ -80,7 +80,7 @@ func EngineWith(t testing.TB, faceModels ...string) *engine.Engine {
 		return e
 	}
 	e, err := engine.Open(engine.Config{
-		Lib: Lib(t), ModelsDir: dir, Providers: []string{engine.ProviderCPU}, FaceModels: faceModels,
+		Lib: Lib(t), ModelsDir: dir, Providers: []string{benchProvider()}, FaceModels: faceModels,
 		Logger: slog.New(slog.DiscardHandler),
 	})
 	if errors.Is(err, models.ErrMissing) {
@@ -91,6 +91,16 @@ func EngineWith(t testing.TB, faceModels ...string) *engine.Engine {
 	}
 	engines[key] = e
 	return e
+}
+
+// benchProvider is the provider the shared engines run on: the CPU, or
+// CUDA when scripts/gpu-check.sh sets PIXMILL_BENCH_PROVIDER=cuda for its
+// benchmarks.
+func benchProvider() string {
+	if os.Getenv("PIXMILL_BENCH_PROVIDER") == engine.ProviderCUDA {
+		return engine.ProviderCUDA
+	}
+	return engine.ProviderCPU
 }
 
 // Start serves a sidecar on 127.0.0.1 with the shared CPU engine and the
