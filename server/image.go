@@ -168,7 +168,7 @@ func (s *Server) result(dl *deadline, req presets.Request, v variant, attrs sour
 	if entry, ok := s.results.Lookup(key); ok {
 		return entry, cache.Hit, nil
 	}
-	entry, outcome, err := s.results.DoVariant(dl.get(), key, cache.Variant{SourceKey: req.Key, ETag: etag}, func(ctx context.Context) (*cache.Entry, error) {
+	entry, outcome, err := s.results.DoVariant(dl.get(), key, cache.Variant{SourceKey: req.Key, ETag: etag, PeerKey: peerKey(etag, acceptClass(req.Options, accept), req.Canonical(), req.Key)}, func(ctx context.Context) (*cache.Entry, error) {
 		return s.renderEntry(ctx, req, v, attrs, etag, accept, t)
 	})
 	if err != nil {
@@ -204,7 +204,7 @@ func (s *Server) untilExpiry(req presets.Request) time.Duration {
 }
 
 var outcomeHeader = map[cache.Outcome][]string{
-	cache.Miss: {"MISS"}, cache.Hit: {"HIT"}, cache.Coalesced: {"COALESCED"}, cache.Stored: {"STORE"},
+	cache.Miss: {"MISS"}, cache.Hit: {"HIT"}, cache.Coalesced: {"COALESCED"}, cache.Stored: {"STORE"}, cache.Peer: {"PEER"},
 }
 
 // attributes returns the source's attributes from the TTL cache, or from
