@@ -35,7 +35,7 @@ type App struct {
 	Store        *cache.Store // the durable derivative store; nil without cache.store.url
 	Peers        *cache.Peers // the shared tier; nil without cache.peers.listen
 	peerListener net.Listener
-	GeneratedKey bool         // no signing key was configured; one was made for this process
+	GeneratedKey bool // no signing key was configured; one was made for this process
 }
 
 // Options are what a test changes about an App beyond its config.
