@@ -72,17 +72,20 @@ type PeerResolve func(ctx context.Context, peerKey string) (l1Key string, v Vari
 
 // Peers is this replica's part of the shared tier.
 type Peers struct {
-	cfg      PeersConfig
-	obs      PeerObserver
-	log      *slog.Logger
-	inst     *groupcache.Instance
-	group    groupcache.Group
-	tr       *transport.HttpTransport
-	self     string
-	client   *http.Client // peer requests: the secret, the timeout, the breaker
-	breakers *peerBreakers
-	lookupIP func(ctx context.Context, host string) ([]net.IP, error)
-	handler  http.Handler
+	cfg   PeersConfig
+	obs   PeerObserver
+	log   *slog.Logger
+	inst  *groupcache.Instance
+	group groupcache.Group
+	tr    *transport.HttpTransport
+	self  string // guarded by mu: DNS may name this replica otherwise than guessed
+	// guessedSelf: neither cache.peers.self nor the listener named this
+	// replica's address; a DNS answer with one of its own addresses does.
+	guessedSelf bool
+	client      *http.Client // peer requests: the secret, the timeout, the breaker
+	breakers    *peerBreakers
+	lookupIP    func(ctx context.Context, host string) ([]net.IP, error)
+	handler     http.Handler
 
 	// Set by Cache.UsePeers: how a peer's request is served here, and
 	// what a purge from a peer drops besides groupcache's entries.
@@ -107,6 +110,14 @@ const peerKeyIndexSize = 1 << 17
 // so that its address is known). Membership is set before it returns;
 // with cfg.DNS it is refreshed until Close.
 func NewPeers(ctx context.Context, cfg PeersConfig, ln net.Listener, obs PeerObserver, log *slog.Logger) (*Peers, error) {
+	return newPeersWith(ctx, cfg, ln, obs, log, func(ctx context.Context, host string) ([]net.IP, error) {
+		return net.DefaultResolver.LookupIP(ctx, "ip", host)
+	})
+}
+
+// newPeersWith is NewPeers with the DNS lookup given (tests answer it).
+func newPeersWith(ctx context.Context, cfg PeersConfig, ln net.Listener, obs PeerObserver, log *slog.Logger,
+	lookupIP func(ctx context.Context, host string) ([]net.IP, error)) (*Peers, error) {
 	d := DefaultPeersConfig()
 	if cfg.Refresh <= 0 {
 		cfg.Refresh = d.Refresh
@@ -127,9 +138,7 @@ func NewPeers(ctx context.Context, cfg PeersConfig, ln net.Listener, obs PeerObs
 		log = slog.Default()
 	}
 	p := &Peers{cfg: cfg, obs: obs, log: log, bySrc: map[string]map[string]struct{}{},
-		lookupIP: func(ctx context.Context, host string) ([]net.IP, error) {
-			return net.DefaultResolver.LookupIP(ctx, "ip", host)
-		}, done: make(chan struct{})}
+		lookupIP: lookupIP, done: make(chan struct{})}
 	p.keys, _ = simplelru.NewLRU[string, string](peerKeyIndexSize, p.unindex)
 	p.breakers = &peerBreakers{log: log, down: map[string]time.Time{}}
 	p.client = &http.Client{
@@ -149,7 +158,7 @@ func NewPeers(ctx context.Context, cfg PeersConfig, ln net.Listener, obs PeerObs
 		return nil, err
 	}
 	p.group = g
-	p.self = selfAddress(cfg, ln.Addr())
+	p.self, p.guessedSelf = selfAddress(cfg, ln.Addr())
 	p.handler = p.authenticated(p.routes())
 	if err := p.refresh(ctx); err != nil {
 		return nil, err
@@ -165,7 +174,11 @@ func NewPeers(ctx context.Context, cfg PeersConfig, ln net.Listener, obs PeerObs
 func (p *Peers) Handler() http.Handler { return p.handler }
 
 // Self is this replica's address on the peer port.
-func (p *Peers) Self() string { return p.self }
+func (p *Peers) Self() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.self
+}
 
 // Addrs are the replicas known now, this one included.
 func (p *Peers) Addrs() []string {
@@ -186,27 +199,32 @@ func (p *Peers) Close() {
 // cache.peers.self; else the listener's own address when it names a host;
 // else the static entry on the listener's port that is one of this
 // machine's addresses; else this machine's first non-loopback address.
-func selfAddress(cfg PeersConfig, bound net.Addr) string {
+func selfAddress(cfg PeersConfig, bound net.Addr) (addr string, guessed bool) {
 	if cfg.Self != "" {
-		return cfg.Self
+		return cfg.Self, false
 	}
 	host, port, _ := net.SplitHostPort(bound.String())
 	if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
-		return bound.String()
+		return bound.String(), false
 	}
 	local := localIPs()
 	for _, a := range cfg.Static {
 		h, pt, err := net.SplitHostPort(a)
 		if err == nil && pt == port && local[h] {
-			return a
+			return a, false
 		}
 	}
+	var ips []string
 	for ip := range local {
 		if parsed := net.ParseIP(ip); parsed != nil && !parsed.IsLoopback() && parsed.To4() != nil {
-			return net.JoinHostPort(ip, port)
+			ips = append(ips, ip)
 		}
 	}
-	return net.JoinHostPort("127.0.0.1", port)
+	if len(ips) > 0 {
+		slices.Sort(ips)
+		return net.JoinHostPort(ips[0], port), true
+	}
+	return net.JoinHostPort("127.0.0.1", port), true
 }
 
 func localIPs() map[string]bool {
@@ -244,12 +262,22 @@ func (p *Peers) refresh(ctx context.Context) error {
 				return nil
 			}
 		}
+		local := localIPs()
 		for _, ip := range ips {
-			addrs = append(addrs, net.JoinHostPort(ip.String(), port))
+			a := net.JoinHostPort(ip.String(), port)
+			if p.guessedSelf && local[ip.String()] && a != p.self {
+				// The name lists this pod by its address: that is how the
+				// others reach it, so that is its name in the ring.
+				p.mu.Lock()
+				p.self = a
+				p.mu.Unlock()
+			}
+			addrs = append(addrs, a)
 		}
 	}
-	if !slices.Contains(addrs, p.self) {
-		addrs = append(addrs, p.self)
+	self := p.Self()
+	if !slices.Contains(addrs, self) {
+		addrs = append(addrs, self)
 	}
 	slices.Sort(addrs)
 	addrs = slices.Compact(addrs)
@@ -261,7 +289,7 @@ func (p *Peers) refresh(ctx context.Context) error {
 	}
 	infos := make([]peer.Info, len(addrs))
 	for i, a := range addrs {
-		infos[i] = peer.Info{Address: a, IsSelf: a == p.self}
+		infos[i] = peer.Info{Address: a, IsSelf: a == self}
 	}
 	if err := p.inst.SetPeers(ctx, infos); err != nil {
 		return fmt.Errorf("cache.peers: %w", err)
@@ -272,7 +300,7 @@ func (p *Peers) refresh(ctx context.Context) error {
 	if p.obs.Peers != nil {
 		p.obs.Peers(len(addrs))
 	}
-	p.log.Info("cache.peers: membership", "self", p.self, "peers", strings.Join(addrs, ","))
+	p.log.Info("cache.peers: membership", "self", self, "peers", strings.Join(addrs, ","))
 	return nil
 }
 
@@ -464,7 +492,7 @@ func (p *Peers) PurgeOthers(ctx context.Context, sourceKey string) (int, error) 
 		failed []string
 	)
 	for _, a := range p.Addrs() {
-		if a == p.self {
+		if a == p.Self() {
 			continue
 		}
 		wg.Add(1)
