@@ -221,3 +221,43 @@ func TestPeersNeverShareDegraded(t *testing.T) {
 		}
 	}
 }
+
+// TestPeersHungOwner: an owner that accepts connections and never answers
+// costs the peer timeout; then its variants are rendered here, every
+// request is answered 200, and the lookups are counted as errors.
+func TestPeersHungOwner(t *testing.T) {
+	hung, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hung.Close()
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := hung.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c) // held open, never answered
+		}
+	}()
+	self := freeAddrs(t, 1)[0]
+	s := cacheServer(t, copySamples(t), fmt.Sprintf(`cache:
+  peers: { listen: "%s", static: ["%s", "%s"], secret: "%s", timeout: 300ms }
+`, self, self, hung.Addr().String(), peerSecret))
+	const n = 12
+	for w := range n {
+		resp, _ := s.get(t, s.sign(t, fmt.Sprintf("/w=%d,f=webp/grace_hopper.jpg", 50+w)))
+		if resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "MISS" {
+			t.Fatalf("w=%d: %d, X-Cache %q; want 200 MISS", 50+w, resp.StatusCode, resp.Header.Get("X-Cache"))
+		}
+	}
+	errs := s.metricValue(t, `pixmill_cache_requests_total{result="error",tier="peer"}`)
+	owned := s.metricValue(t, `pixmill_cache_requests_total{result="miss",tier="peer"}`)
+	if errs == 0 || errs+owned != n {
+		t.Errorf("peer lookups: %v failed over to here, %v owned here; want some of each, %d in all", errs, owned, n)
+	}
+	if got := s.metricValue(t, "pixmill_renders_total"); got != n {
+		t.Errorf("renders %v, want %d", got, n)
+	}
+}
