@@ -121,6 +121,12 @@ func NewMetrics() *Metrics {
 		Name: "pixmill_store_failures_total", Help: "Durable store operations that failed (read, write, purge) or writes dropped for a full queue (dropped).",
 	}, []string{"op"})
 	reg.MustRegister(m.storeDuration, m.storeFailures)
+	for _, op := range []string{"read", "write"} {
+		m.storeDuration.WithLabelValues(op) // present with or without a store, as the peer series below
+	}
+	for _, op := range []string{"read", "write", "purge", "dropped"} {
+		m.storeFailures.WithLabelValues(op) // at 0, for alerts on rate()
+	}
 	// The shared tier's series exist whether or not it is on, so that the
 	// dashboard and alerts have them on every replica.
 	m.peerDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
