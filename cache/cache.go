@@ -6,7 +6,9 @@
 //
 // The API is small (Do, Get, PurgeSource). The LRU only remembers; the
 // flight group only coalesces, and cancels a render only when every
-// request waiting for it has gone.
+// request waiting for it has gone. Behind the L1 sit the optional tiers:
+// the shared tier between replicas (peers.go, groupcache-go) and the
+// durable store (store.go).
 package cache
 
 import (
