@@ -140,7 +140,7 @@ func newPeersWith(ctx context.Context, cfg PeersConfig, ln net.Listener, obs Pee
 	p := &Peers{cfg: cfg, obs: obs, log: log, bySrc: map[string]map[string]struct{}{},
 		lookupIP: lookupIP, done: make(chan struct{})}
 	p.keys, _ = simplelru.NewLRU[string, string](peerKeyIndexSize, p.unindex)
-	p.breakers = &peerBreakers{log: log, down: map[string]time.Time{}}
+	p.breakers = newPeerBreakers(log)
 	p.client = &http.Client{
 		Timeout:   cfg.Timeout,
 		Transport: &secretTransport{secret: cfg.Secret, next: http.DefaultTransport, breakers: p.breakers},
@@ -599,19 +599,30 @@ func (t *secretTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// peerBreakers remember peers that did not answer: for peerCooldown after
-// a failure their requests fail at once (and groupcache renders here),
-// so that a dead or hung peer costs one timeout per cooldown, not one per
-// request. The first request after the cooldown tries the peer again.
+// peerBreakers remember peers that did not answer: for peerCooldown their
+// requests fail at once (and groupcache renders here), so that a dead or
+// hung peer costs one wait per cooldown, not one per request. A refused or
+// failed connection opens the breaker at once: the peer is gone. A request
+// that timed out may only have waited for a long render on a busy owner,
+// so it takes peerTimeoutsToOpen of them in a row. The first request after
+// the cooldown tries the peer again; an answer closes the breaker.
 type peerBreakers struct {
-	log  *slog.Logger
-	mu   sync.Mutex
-	down map[string]time.Time // host:port -> until
+	log      *slog.Logger
+	mu       sync.Mutex
+	down     map[string]time.Time // host:port -> until
+	timeouts map[string]int       // host:port -> timeouts in a row
 }
 
-const peerCooldown = 5 * time.Second
+const (
+	peerCooldown       = 5 * time.Second
+	peerTimeoutsToOpen = 3
+)
 
 var errPeerDown = errors.New("peer skipped: it did not answer recently")
+
+func newPeerBreakers(log *slog.Logger) *peerBreakers {
+	return &peerBreakers{log: log, down: map[string]time.Time{}, timeouts: map[string]int{}}
+}
 
 func (b *peerBreakers) check(host string) error {
 	b.mu.Lock()
@@ -627,6 +638,7 @@ func (b *peerBreakers) record(host string, err error) {
 	defer b.mu.Unlock()
 	_, wasDown := b.down[host]
 	if err == nil {
+		delete(b.timeouts, host)
 		if wasDown {
 			delete(b.down, host)
 			b.log.Info("cache.peers: peer answers again", "peer", host)
@@ -636,10 +648,28 @@ func (b *peerBreakers) record(host string, err error) {
 	if errors.Is(err, context.Canceled) {
 		return // the asker left; says nothing about the peer
 	}
+	if isTimeout(err) {
+		b.timeouts[host]++
+		if b.timeouts[host] < peerTimeoutsToOpen && !wasDown {
+			return
+		}
+	}
+	delete(b.timeouts, host)
 	b.down[host] = time.Now().Add(peerCooldown)
 	if !wasDown {
 		b.log.Warn("cache.peers: peer did not answer; rendering its variants here for a while", "peer", host, "err", err)
 	}
+}
+
+// isTimeout reports whether err is a request that connected but was not
+// answered in time (not a connection that failed).
+func isTimeout(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return false
+	}
+	var te interface{ Timeout() bool }
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &te) && te.Timeout())
 }
 
 // quietLogger gives groupcache's per-request error lines (one for every

@@ -2,6 +2,8 @@ package cache
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"io"
 	"log/slog"
@@ -71,13 +73,20 @@ func TestPeersMembership(t *testing.T) {
 	if got := p.Addrs(); !slices.Equal(got, want) {
 		t.Errorf("after a failed lookup: %v, want the last list %v", got, want)
 	}
-	for _, k := range []string{"a", "b", "c", "d", "e", "f", "g", "h"} {
-		if _, remote := p.inst.PickPeer(k); !remote {
-			continue
-		}
-		return // some key is owned by another replica: the ring holds them
+	// Keys as the server makes them: an ETag (a hash) first, which spreads
+	// them over the ring (groupcache's FNV-1 would not spread keys that
+	// differ only in their last bytes).
+	owners := map[string]int{}
+	for i := range 400 {
+		sum := sha256.Sum256([]byte{byte(i), byte(i >> 8)})
+		c, _ := p.inst.PickPeer("pm1\n\"" + base64.RawURLEncoding.EncodeToString(sum[:15]) + "\"\n\nwidth=100\nphotos/cat.jpg")
+		owners[c.PeerInfo().Address]++
 	}
-	t.Error("every key is owned by this replica with four in the ring")
+	for _, a := range want {
+		if owners[a] < 400/4/3 {
+			t.Errorf("owners of 400 keys %v: %s owns fewer than a third of its share", owners, a)
+		}
+	}
 }
 
 func waitPeers(t *testing.T, cond func() bool, msg string, arg func() []string) {
@@ -144,24 +153,45 @@ func TestPeerSecret(t *testing.T) {
 	}
 }
 
-// TestPeerBreaker: a peer that failed is skipped for the cooldown, then
-// tried again; the caller leaving does not count against the peer.
+// TestPeerBreaker: a peer whose connection failed is skipped for the
+// cooldown, then tried again; one that timed out is skipped only after a
+// few timeouts in a row (a busy owner may just be rendering); the caller
+// leaving does not count against the peer.
 func TestPeerBreaker(t *testing.T) {
-	b := &peerBreakers{log: quiet(), down: map[string]time.Time{}}
-	if err := b.check("p:1"); err != nil {
-		t.Fatal(err)
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+	timeout := context.DeadlineExceeded
+	tests := []struct {
+		name     string
+		errs     []error
+		skipped  bool
+		timeouts int
+	}{
+		{"caller left", []error{context.Canceled}, false, 0},
+		{"refused", []error{refused}, true, 0},
+		{"one timeout", []error{timeout}, false, 1},
+		{"timeouts in a row", []error{timeout, timeout, timeout}, true, 0},
+		{"an answer between timeouts", []error{timeout, timeout, nil, timeout, timeout}, false, 2},
+		{"refused after a timeout", []error{timeout, refused}, true, 0},
 	}
-	b.record("p:1", context.Canceled)
-	if err := b.check("p:1"); err != nil {
-		t.Errorf("skipped after the caller left: %v", err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newPeerBreakers(quiet())
+			for _, err := range tc.errs {
+				b.record("p:1", err)
+			}
+			if err := b.check("p:1"); errors.Is(err, errPeerDown) != tc.skipped {
+				t.Errorf("skipped = %v, want %v", err != nil, tc.skipped)
+			}
+			if b.timeouts["p:1"] != tc.timeouts {
+				t.Errorf("timeouts in a row %d, want %d", b.timeouts["p:1"], tc.timeouts)
+			}
+			if err := b.check("p:2"); err != nil {
+				t.Errorf("another peer skipped: %v", err)
+			}
+		})
 	}
-	b.record("p:1", errors.New("connection refused"))
-	if err := b.check("p:1"); !errors.Is(err, errPeerDown) {
-		t.Errorf("not skipped after a failure: %v", err)
-	}
-	if err := b.check("p:2"); err != nil {
-		t.Errorf("another peer skipped: %v", err)
-	}
+	b := newPeerBreakers(quiet())
+	b.record("p:1", refused)
 	b.mu.Lock()
 	b.down["p:1"] = time.Now().Add(-time.Second) // the cooldown is over
 	b.mu.Unlock()

@@ -21,7 +21,9 @@ func (s *Server) UsePeers(p *cache.Peers) {
 // without the URL it was asked by: the ETag the asker expects, the Accept
 // class (for f=auto), the canonical transform and the source key. Every URL
 // that means one variant (presets, option order, signatures) has one key,
-// so the cluster renders it once.
+// so the cluster renders it once. The ETag (a hash) comes first on purpose:
+// groupcache's ring hashes keys with FNV-1, which spreads keys that differ
+// early well and keys that differ only in their last bytes hardly at all.
 const peerKeyVersion = "pm1"
 
 func peerKey(etag, acceptClass, canonical, sourceKey string) string {
