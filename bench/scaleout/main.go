@@ -4,6 +4,7 @@
 // tier, and 3 replicas with it (cache.peers, static list, loopback):
 //
 //	make build && go run ./bench/scaleout -out /tmp/scaleout.json
+//	go run ./bench/scaleout -peer-timeout 5s   # the shared tier with a longer owner timeout
 //
 // It reports requests/s, renders (the replicas' pixmill_renders_total
 // summed), the X-Cache answers, hit ratios per tier from the replicas'
@@ -46,6 +47,7 @@ func main() {
 	photos := flag.Int("photos", 100, "originals")
 	workers := flag.Int("workers", 12, "concurrent clients")
 	runs := flag.Int("runs", 1, "repetitions of each configuration (the report keeps each)")
+	peerTimeout := flag.Duration("peer-timeout", 2*time.Second, "cache.peers.timeout of the shared-tier configuration")
 	out := flag.String("out", "", "write the JSON report here")
 	flag.Parse()
 
@@ -74,7 +76,7 @@ func main() {
 			replicas int
 			peers    bool
 		}{{"1 replica", 1, false}, {"3 replicas, no shared tier", 3, false}, {"3 replicas, shared tier", 3, true}} {
-			r, err := run(*bin, src, paths, c.replicas, c.peers, *workers)
+			r, err := run(*bin, src, paths, c.replicas, c.peers, *workers, *peerTimeout)
 			if err != nil {
 				log.Fatal(err)
 			}
@@ -141,7 +143,7 @@ type replica struct {
 	metrics string
 }
 
-func run(bin, src string, paths []string, n int, peers bool, workers int) (map[string]any, error) {
+func run(bin, src string, paths []string, n int, peers bool, workers int, peerTimeout time.Duration) (map[string]any, error) {
 	var addrs, metrics, peerAddrs []string
 	for range n {
 		for _, l := range []*[]string{&addrs, &metrics, &peerAddrs} {
@@ -162,8 +164,8 @@ func run(bin, src string, paths []string, n int, peers bool, workers int) (map[s
 		cfg := fmt.Sprintf("listen: %q\nmetrics_listen: %q\nsource: { url: \"file://%s\" }\nsigning: { keys: [%q] }\nlog: { level: warn }\nlimits: { queue: 256, queue_timeout: 30s }\n",
 			addrs[i], metrics[i], src, harness.PixmillKey)
 		if peers {
-			cfg += fmt.Sprintf("cache: { peers: { listen: %q, static: [%s], secret: \"bench-peer-secret-000001\", timeout: 5s } }\n",
-				peerAddrs[i], `"`+strings.Join(peerAddrs, `", "`)+`"`)
+			cfg += fmt.Sprintf("cache: { peers: { listen: %q, static: [%s], secret: \"bench-peer-secret-000001\", timeout: %s } }\n",
+				peerAddrs[i], `"`+strings.Join(peerAddrs, `", "`)+`"`, peerTimeout)
 		}
 		f, err := os.CreateTemp("", "pixmill-scaleout-*.yaml")
 		if err != nil {
@@ -237,7 +239,7 @@ func run(bin, src string, paths []string, n int, peers bool, workers int) (map[s
 			tiers[tier] = map[string]any{"lookups": results, "hit_ratio": round(results["hit"] / total)}
 		}
 	}
-	return map[string]any{
+	out := map[string]any{
 		"replicas":            n,
 		"requests":            len(all),
 		"ok":                  count.OK,
@@ -250,7 +252,11 @@ func run(bin, src string, paths []string, n int, peers bool, workers int) (map[s
 		"latency":             strip(harness.Summarize(count.Durations())),
 		"peer_lookup_ms":      map[string]float64{"p50": quantile(buckets, 0.5) * 1000, "p99": quantile(buckets, 0.99) * 1000, "count": buckets[math.Inf(1)]},
 		"peer_answer_ms":      strip(harness.Summarize(peerDurs)),
-	}, nil
+	}
+	if peers {
+		out["peer_timeout"] = peerTimeout.String()
+	}
+	return out, nil
 }
 
 func strip(l harness.Latency) harness.Latency { l.Percentiles = nil; return l }
