@@ -99,8 +99,9 @@ func sum(t *testing.T, rs []*replica, series string) float64 {
 
 // roundRobin is a CDN in front of the replicas: each URL goes to the next
 // replica in turn, and a request that cannot connect to one (it is gone)
-// is sent to the next, as an edge retries another origin. Any answer that
-// is not 200, and any error other than a refused connection, fails.
+// (refused, reset, or closed before an answer) is sent to the next, as an
+// edge retries another origin. Any answer that is not 200, and any other
+// error, fails.
 type roundRobin struct {
 	replicas []*replica
 	next     atomic.Int64
@@ -116,7 +117,10 @@ func (rr *roundRobin) get(t *testing.T, path string) error {
 		r := rr.replicas[(start+i)%len(rr.replicas)]
 		resp, err := http.Get(r.base() + path)
 		if err != nil {
-			if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) {
+			// The connection refused, reset, or closed before an answer:
+			// the replica is gone (or went while answering).
+			if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+				errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 				rr.retries.Add(1)
 				lastErr = err
 				continue
@@ -223,6 +227,10 @@ func TestClusterScaleOut(t *testing.T) {
 		replicas[i] = &replica{public: freeAddr(t), metrics: freeAddr(t), peer: freeAddr(t)}
 		peers = append(peers, replicas[i].peer)
 	}
+	// The peer timeout is long so that an owner slowed by a busy shared
+	// machine is still waited for (exactly one render per variant holds
+	// only while owners answer in time); the killed replica refuses
+	// connections, which fails over at once whatever the timeout.
 	config := func(r *replica) string {
 		return fmt.Sprintf(`
 listen: "%s"
@@ -232,7 +240,7 @@ signing: { keys: ["%s"] }
 limits: { queue: 256 }
 cache:
   store: { url: "%s", timeout: 2s }
-  peers: { listen: "%s", static: ["%s"], secret: "cluster-test-peer-secret", timeout: 2s }
+  peers: { listen: "%s", static: ["%s"], secret: "cluster-test-peer-secret", timeout: 10s }
 log: { level: warn }
 `, r.public, r.metrics, src, key, storeURL, r.peer, strings.Join(peers, `", "`))
 	}
