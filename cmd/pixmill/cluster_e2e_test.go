@@ -204,6 +204,9 @@ func countObjects(t *testing.T, dir string) int {
 //     CDN does; the survivors render the dead one's variants themselves);
 //  3. every replica restarted with empty memory serves the first 300
 //     variants with zero renders, from the store.
+//
+// Between 1 and 2: a request to a peer port without the secret is 403, and
+// the public port does not answer the peer protocol.
 func TestClusterScaleOut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three servers and versitygw; about 30 s")
@@ -281,6 +284,20 @@ log: { level: warn }
 	}
 	if n := countObjects(t, gw.Root); n != 300 {
 		t.Fatalf("store holds %d objects, want 300", n)
+	}
+
+	// The peer port refuses a request without the secret; the public port
+	// does not speak the peer protocol.
+	for _, u := range []string{"http://" + replicas[0].peer + "/_groupcache/variants/x", replicas[0].base() + "/_groupcache/variants/x"} {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		peerPort := strings.Contains(u, replicas[0].peer)
+		if (peerPort && resp.StatusCode != 403) || (!peerPort && (resp.StatusCode < 400 || resp.StatusCode >= 500 || resp.Header.Get("Content-Type") == "application/x-protobuf")) {
+			t.Errorf("GET %s without the secret: %d %s", u, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
 	}
 
 	// 2. A replica killed mid-run: no request fails.
