@@ -15,6 +15,7 @@ import (
 	"context"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
@@ -313,7 +314,9 @@ func (c *Cache) DoVariant(ctx context.Context, key string, v Variant, render Ren
 		c.lookup("hit")
 		return e, Hit, nil
 	}
-	outcome := Miss // set only by the call that ran the function below
+	// Set only by the call that runs the function below, on the flight
+	// group's goroutine, which may still run when a caller that left reads it.
+	var outcome atomic.Int32
 	e, shared, err := c.flight.Do(ctx, key, func(ctx context.Context) (*Entry, error) {
 		// A render of key may have finished between the lookup above and
 		// this run starting; then it is in the L1.
@@ -324,7 +327,7 @@ func (c *Cache) DoVariant(ctx context.Context, key string, v Variant, render Ren
 			e, out, err := c.peers.lookup(ctx, v.PeerKey, func(ctx context.Context) (*Entry, Outcome, error) {
 				return c.fill(ctx, key, v, render)
 			})
-			outcome = out
+			outcome.Store(int32(out))
 			if err == nil && out == Peer {
 				if c.adopt != nil {
 					c.adopt(e)
@@ -334,7 +337,7 @@ func (c *Cache) DoVariant(ctx context.Context, key string, v Variant, render Ren
 			return e, err
 		}
 		e, out, err := c.fill(ctx, key, v, render)
-		outcome = out
+		outcome.Store(int32(out))
 		return e, err
 	})
 	if shared {
@@ -342,7 +345,7 @@ func (c *Cache) DoVariant(ctx context.Context, key string, v Variant, render Ren
 		return e, Coalesced, err
 	}
 	c.lookup("miss")
-	return e, outcome, err
+	return e, Outcome(outcome.Load()), err
 }
 
 // fill is this replica's way to an entry past the L1: the store, then a
