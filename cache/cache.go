@@ -6,13 +6,16 @@
 //
 // The API is small (Do, Get, PurgeSource). The LRU only remembers; the
 // flight group only coalesces, and cancels a render only when every
-// request waiting for it has gone.
+// request waiting for it has gone. Behind the L1 sit the optional tiers:
+// the shared tier between replicas (peers.go, groupcache-go) and the
+// durable store (store.go).
 package cache
 
 import (
 	"context"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
@@ -61,6 +64,7 @@ const (
 	Hit                      // served from L1
 	Coalesced                // waited for another call's render of the same key
 	Stored                   // read from the durable store (store.go)
+	Peer                     // answered by the replica that owns the variant (peers.go)
 )
 
 func (o Outcome) String() string {
@@ -71,6 +75,8 @@ func (o Outcome) String() string {
 		return "COALESCED"
 	case Stored:
 		return "STORE"
+	case Peer:
+		return "PEER"
 	}
 	return "MISS"
 }
@@ -95,6 +101,7 @@ type Cache struct {
 	flight flight.Group[string, *Entry]
 	store  *Store // nil when cache.store.url is empty
 	adopt  func(*Entry)
+	peers  *Peers // nil when cache.peers.listen is empty
 
 	mu       sync.Mutex
 	lru      *simplelru.LRU[string, *Entry]
@@ -250,50 +257,87 @@ func (c *Cache) Do(ctx context.Context, key string, render RenderFunc) (*Entry, 
 }
 
 // Variant names an entry in the tiers behind the L1: its source key (for
-// the per-source prefix purges use) and its ETag (the content address).
-// The zero Variant skips them.
+// the per-source prefix purges use), its ETag (the content address) and its
+// key in the shared tier (from which the owner can render it). The zero
+// Variant skips them.
 type Variant struct {
 	SourceKey string
 	ETag      string
+	PeerKey   string
 }
 
+// UsePeers puts the shared tier between the L1 and the store: DoVariant
+// asks the variant's owner, which reads the store and renders. resolve
+// turns a peer's request back into a render here; onPurge (may be nil) is
+// what a purge from a peer drops besides the L1 (source attributes); adopt
+// (may be nil) sees each entry another replica made, as UseStore's does.
+// Call it before serving.
+func (c *Cache) UsePeers(p *Peers, resolve PeerResolve, onPurge func(sourceKey string), adopt func(*Entry)) {
+	c.peers = p
+	if adopt != nil {
+		c.adopt = adopt
+	}
+	p.serve = func(ctx context.Context, peerKey string) (*Entry, error) {
+		key, v, render, err := resolve(ctx, peerKey)
+		if err != nil {
+			return nil, err
+		}
+		// No coalescing here: groupcache already makes one call per key, and
+		// this replica's own requests for the key wait in that same call.
+		if e, ok := c.Get(key); ok {
+			return e, nil
+		}
+		e, _, err := c.fill(ctx, key, v, render)
+		return e, err
+	}
+	p.onPurge = func(sourceKey string) int {
+		if onPurge != nil {
+			onPurge(sourceKey)
+		}
+		return c.PurgeSource(sourceKey)
+	}
+}
+
+// Peers is the shared tier, nil when there is none.
+func (c *Cache) Peers() *Peers { return c.peers }
+
 // DoVariant is Do with the tiers behind the L1, in order: L1, then (inside
-// the one coalesced call, so that a burst reads the store once) the store,
-// then render. A store that fails or is slow costs its timeout and is
-// counted; the render goes on. A whole render is queued to the store
-// without waiting for it; a degraded one is not.
-//
-// The next tier (the shared one between replicas) belongs where the store
-// is consulted: before it, since its owner reads the store itself.
+// the one coalesced call, so that a burst asks once) the shared tier's
+// owner, which reads the store and renders; without the shared tier, the
+// store then a render here. A store that fails or is slow costs its
+// timeout and is counted; the render goes on. An owner that fails or is
+// slow costs the peer timeout; the variant is rendered here. A whole
+// render is queued to the store without waiting for it; a degraded one is
+// not, and is never shared.
 func (c *Cache) DoVariant(ctx context.Context, key string, v Variant, render RenderFunc) (*Entry, Outcome, error) {
 	if e, ok := c.Get(key); ok {
 		c.lookup("hit")
 		return e, Hit, nil
 	}
-	stored := false // set only by the call that ran the function below
+	// Set only by the call that runs the function below, on the flight
+	// group's goroutine, which may still run when a caller that left reads it.
+	var outcome atomic.Int32
 	e, shared, err := c.flight.Do(ctx, key, func(ctx context.Context) (*Entry, error) {
 		// A render of key may have finished between the lookup above and
 		// this run starting; then it is in the L1.
 		if e, ok := c.Get(key); ok {
 			return e, nil
 		}
-		if c.store != nil && v.ETag != "" {
-			if e, _ := c.store.Get(ctx, v.SourceKey, v.ETag); e != nil { // errors are counted there
-				stored = true
+		if c.peers != nil && v.PeerKey != "" {
+			e, out, err := c.peers.lookup(ctx, v.PeerKey, func(ctx context.Context) (*Entry, Outcome, error) {
+				return c.fill(ctx, key, v, render)
+			})
+			outcome.Store(int32(out))
+			if err == nil && out == Peer {
 				if c.adopt != nil {
 					c.adopt(e)
 				}
 				c.keep(key, e)
-				return e, nil
 			}
+			return e, err
 		}
-		e, err := render(ctx)
-		if err == nil && e != nil {
-			c.keep(key, e) // before the waiters are released: the next request hits
-			if c.store != nil && v.ETag != "" {
-				c.store.Put(e)
-			}
-		}
+		e, out, err := c.fill(ctx, key, v, render)
+		outcome.Store(int32(out))
 		return e, err
 	})
 	if shared {
@@ -301,8 +345,27 @@ func (c *Cache) DoVariant(ctx context.Context, key string, v Variant, render Ren
 		return e, Coalesced, err
 	}
 	c.lookup("miss")
-	if stored {
-		return e, Stored, err
+	return e, Outcome(outcome.Load()), err
+}
+
+// fill is this replica's way to an entry past the L1: the store, then a
+// render, kept in the L1 and queued to the store.
+func (c *Cache) fill(ctx context.Context, key string, v Variant, render RenderFunc) (*Entry, Outcome, error) {
+	if c.store != nil && v.ETag != "" {
+		if e, _ := c.store.Get(ctx, v.SourceKey, v.ETag); e != nil { // errors are counted there
+			if c.adopt != nil {
+				c.adopt(e)
+			}
+			c.keep(key, e)
+			return e, Stored, nil
+		}
+	}
+	e, err := render(ctx)
+	if err == nil && e != nil {
+		c.keep(key, e) // before the waiters are released: the next request hits
+		if c.store != nil && v.ETag != "" {
+			c.store.Put(e)
+		}
 	}
 	return e, Miss, err
 }

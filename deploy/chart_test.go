@@ -224,6 +224,26 @@ func TestChartRendersStrictly(t *testing.T) {
 			if cfg["metrics_listen"] != ":9090" {
 				t.Errorf("metrics_listen %v, want :9090 (a pod is scraped on its IP)", cfg["metrics_listen"])
 			}
+			// The shared tier: the headless Service's name, the peer port, the
+			// secret from the Secret.
+			cacheCfg, _ := cfg["cache"].(map[string]any)
+			peersCfg, _ := cacheCfg["peers"].(map[string]any)
+			if allOn && (peersCfg["dns"] != "px-pixmill-peers.images.svc" || peersCfg["listen"] != ":8081") {
+				t.Errorf("cache.peers %v, want dns px-pixmill-peers.images.svc and listen :8081", peersCfg)
+			}
+			if !allOn && peersCfg["listen"] != nil {
+				t.Errorf("cache.peers.listen %v with peers off", peersCfg["listen"])
+			}
+			peerEnv := false
+			for _, e := range srv.Env {
+				if e.Name == "PIXMILL_CACHE_PEERS_SECRET" {
+					peerEnv = e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil && e.ValueFrom.SecretKeyRef.Name == secret &&
+						e.ValueFrom.SecretKeyRef.Key == "peer-secret"
+				}
+			}
+			if peerEnv != allOn {
+				t.Errorf("PIXMILL_CACHE_PEERS_SECRET from Secret %s key peer-secret: %v, want %v", secret, peerEnv, allOn)
+			}
 			vision, _ := cfg["vision"].(map[string]any)
 			if allOn != (vision["url"] == "http://127.0.0.1:8091") {
 				t.Errorf("vision.url %v with the sidecar enabled=%v", vision["url"], allOn)
@@ -362,11 +382,18 @@ func TestChartConfigStarts(t *testing.T) {
 				t.Fatal(err)
 			}
 			port := freePort(t)
-			start(t, bin, []string{
+			env := []string{
 				"PIXMILL_LISTEN=127.0.0.1:" + port,
 				"PIXMILL_METRICS_LISTEN=127.0.0.1:" + freePort(t),
 				"PIXMILL_SIGNING_KEYS=chart-test-signing-key-0123456789",
-			}, "serve", "--config", cfg)
+			}
+			if strings.Contains(cm.Data["config.yaml"], "peers:") {
+				// The peer port on loopback, the secret the Secret would give,
+				// and no DNS query leaving the machine for the cluster's name.
+				env = append(env, "PIXMILL_CACHE_PEERS_LISTEN=127.0.0.1:"+freePort(t),
+					"PIXMILL_CACHE_PEERS_SECRET=chart-test-peer-secret-0001", "PIXMILL_CACHE_PEERS_DNS=")
+			}
+			start(t, bin, env, "serve", "--config", cfg)
 			waitOK(t, "http://127.0.0.1:"+port+"/readyz")
 		})
 	}

@@ -155,8 +155,9 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 	return http.StatusOK, entry.Format
 }
 
-// result is the variant's entry: from the L1, the durable store, or rendered once however
-// many requests ask at the same time. A source that failed to decode is
+// result is the variant's entry: from the L1, the variant's owner in the
+// shared tier, the durable store, or rendered once however many requests
+// ask at the same time. A source that failed to decode is
 // remembered for the error TTL (per variant: a corrupt last frame fails the
 // animation, not its first frame), so that retries cost no fetch and no
 // render.
@@ -168,7 +169,11 @@ func (s *Server) result(dl *deadline, req presets.Request, v variant, attrs sour
 	if entry, ok := s.results.Lookup(key); ok {
 		return entry, cache.Hit, nil
 	}
-	entry, outcome, err := s.results.DoVariant(dl.get(), key, cache.Variant{SourceKey: req.Key, ETag: etag}, func(ctx context.Context) (*cache.Entry, error) {
+	tiers := cache.Variant{SourceKey: req.Key, ETag: etag}
+	if s.results.Peers() != nil {
+		tiers.PeerKey = peerKey(etag, acceptClass(req.Options, accept), req.Canonical(), req.Key)
+	}
+	entry, outcome, err := s.results.DoVariant(dl.get(), key, tiers, func(ctx context.Context) (*cache.Entry, error) {
 		return s.renderEntry(ctx, req, v, attrs, etag, accept, t)
 	})
 	if err != nil {
@@ -204,7 +209,7 @@ func (s *Server) untilExpiry(req presets.Request) time.Duration {
 }
 
 var outcomeHeader = map[cache.Outcome][]string{
-	cache.Miss: {"MISS"}, cache.Hit: {"HIT"}, cache.Coalesced: {"COALESCED"}, cache.Stored: {"STORE"},
+	cache.Miss: {"MISS"}, cache.Hit: {"HIT"}, cache.Coalesced: {"COALESCED"}, cache.Stored: {"STORE"}, cache.Peer: {"PEER"},
 }
 
 // attributes returns the source's attributes from the TTL cache, or from

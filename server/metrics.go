@@ -32,6 +32,9 @@ type Metrics struct {
 	renders        prometheus.Counter
 	storeDuration  *prometheus.HistogramVec
 	storeFailures  *prometheus.CounterVec
+	peerDuration   prometheus.Histogram
+	peers          prometheus.Gauge
+	peerFailures   *prometheus.CounterVec
 
 	visionRequests  *prometheus.CounterVec
 	visionDuration  prometheus.Histogram
@@ -118,6 +121,26 @@ func NewMetrics() *Metrics {
 		Name: "pixmill_store_failures_total", Help: "Durable store operations that failed (read, write, purge) or writes dropped for a full queue (dropped).",
 	}, []string{"op"})
 	reg.MustRegister(m.storeDuration, m.storeFailures)
+	for _, op := range []string{"read", "write"} {
+		m.storeDuration.WithLabelValues(op) // present with or without a store, as the peer series below
+	}
+	for _, op := range []string{"read", "write", "purge", "dropped"} {
+		m.storeFailures.WithLabelValues(op) // at 0, for alerts on rate()
+	}
+	// The shared tier's series exist whether or not it is on, so that the
+	// dashboard and alerts have them on every replica.
+	m.peerDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "pixmill_peer_duration_seconds", Help: "Requests to the replica that owns a variant (shared tier), answered or not.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	})
+	m.peers = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "pixmill_peers", Help: "Replicas in the shared tier, this one included (0: the tier is off).",
+	})
+	m.peerFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pixmill_peer_failures_total", Help: "Shared-tier operations that failed: purge (a peer that did not purge).",
+	}, []string{"op"})
+	m.peerFailures.WithLabelValues("purge")
+	reg.MustRegister(m.peerDuration, m.peers, m.peerFailures)
 	m.total = m.duration.WithLabelValues("total")
 	reg.MustRegister(m.requests, m.duration, m.cacheRequests, m.cacheBytes, m.cacheEvictions, m.inflight, m.queueDepth,
 		m.sourceBytes, m.responseBytes, m.rejected, m.renders,
@@ -180,5 +203,21 @@ func (m *Metrics) StoreObserver() cache.StoreObserver {
 		Lookup:   func(result string) { lookups.WithLabelValues(result).Inc() },
 		Duration: func(op string, d time.Duration) { m.storeDuration.WithLabelValues(op).Observe(d.Seconds()) },
 		Failure:  func(op string) { m.storeFailures.WithLabelValues(op).Inc() },
+	}
+}
+
+// PeerObserver counts the shared tier's events: lookups as
+// pixmill_cache_requests_total{tier="peer"}, the owner's latency, the
+// replicas known and failed purges.
+func (m *Metrics) PeerObserver() cache.PeerObserver {
+	lookups := m.cacheRequests.MustCurryWith(prometheus.Labels{"tier": "peer"})
+	for _, r := range []string{"hit", "miss", "error"} {
+		lookups.WithLabelValues(r) // present at 0, for ratios and alerts
+	}
+	return cache.PeerObserver{
+		Lookup:   func(result string) { lookups.WithLabelValues(result).Inc() },
+		Duration: func(d time.Duration) { m.peerDuration.Observe(d.Seconds()) },
+		Peers:    func(n int) { m.peers.Set(float64(n)) },
+		Failure:  func(op string) { m.peerFailures.WithLabelValues(op).Inc() },
 	}
 }

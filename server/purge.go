@@ -66,11 +66,25 @@ func (s *Server) purge(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	answer := map[string]any{"key": key, "purged": n, "purged_stored": stored, "source": ref.Source, "tag": purgeTag(ref)}
+	if p := s.results.Peers(); p != nil {
+		// Every replica's L1 and groupcache entries: this one's here, the
+		// others' over the peer port.
+		answer["purged_shared"] = p.PurgeLocal(key)
+		peers, err := p.PurgeOthers(r.Context(), key)
+		answer["purged_peers"] = peers
+		if err != nil {
+			// A replica that did not purge may still serve the variant:
+			// say so, so that the purge is retried (it is idempotent).
+			s.fail(w, r, fault.Wrap(fault.Overloaded, err, "not every replica purged; retry"))
+			return
+		}
+	}
 	setLogField(w, slog.Int("purged", n))
 	setLogField(w, slog.Int("purged_stored", stored))
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	_ = json.NewEncoder(w).Encode(map[string]any{"key": key, "purged": n, "purged_stored": stored, "source": ref.Source, "tag": purgeTag(ref)})
+	_ = json.NewEncoder(w).Encode(answer)
 }
 
 // queryKey is the first key= parameter of a raw query, percent-decoded the

@@ -33,7 +33,9 @@ type App struct {
 	Renderer     *transform.Renderer
 	Server       *server.Server
 	Store        *cache.Store // the durable derivative store; nil without cache.store.url
-	GeneratedKey bool         // no signing key was configured; one was made for this process
+	Peers        *cache.Peers // the shared tier; nil without cache.peers.listen
+	peerListener net.Listener
+	GeneratedKey bool // no signing key was configured; one was made for this process
 }
 
 // Options are what a test changes about an App beyond its config.
@@ -89,6 +91,23 @@ func NewWith(ctx context.Context, cfg config.Config, log *slog.Logger, opts Opti
 		srv.UseStore(st)
 		a.Store = st
 	}
+	if pc := cfg.PeersConfig(); pc.Listen != "" {
+		// Bound here, not in Serve: the shared tier needs its own address
+		// to know which replica it is.
+		ln, err := net.Listen("tcp", pc.Listen)
+		if err != nil {
+			_ = a.Close()
+			return nil, fmt.Errorf("cache.peers.listen: %w", err)
+		}
+		p, err := cache.NewPeers(ctx, pc, ln, metrics.PeerObserver(), log)
+		if err != nil {
+			_ = ln.Close()
+			_ = a.Close()
+			return nil, err
+		}
+		srv.UsePeers(p)
+		a.Peers, a.peerListener = p, ln
+	}
 	return a, nil
 }
 
@@ -107,6 +126,10 @@ func NewParser(cfg *config.Config) (*presets.Parser, bool, error) {
 // sources.
 func (a *App) Close() error {
 	var err error
+	if a.Peers != nil {
+		a.Peers.Close()
+		_ = a.peerListener.Close()
+	}
 	if a.Store != nil {
 		err = a.Store.Close()
 	}
@@ -143,12 +166,18 @@ func (a *App) Serve(ctx context.Context, public, metrics net.Listener, grace tim
 		MaxHeaderBytes:    MaxHeaderBytes,
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- pub.Serve(public) }()
 	var met *http.Server
 	if metrics != nil {
 		met = &http.Server{Handler: a.Server.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: MaxHeaderBytes}
 		go func() { errc <- met.Serve(metrics) }()
+	}
+	var peers *http.Server
+	if a.Peers != nil {
+		peers = &http.Server{Handler: a.Peers.Handler(), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: MaxHeaderBytes,
+			IdleTimeout: 120 * time.Second, BaseContext: func(net.Listener) context.Context { return base }}
+		go func() { errc <- peers.Serve(a.peerListener) }()
 	}
 	select {
 	case err := <-errc:
@@ -157,6 +186,11 @@ func (a *App) Serve(ctx context.Context, public, metrics net.Listener, grace tim
 	}
 	if met != nil {
 		defer met.Close()
+	}
+	if peers != nil {
+		// Peers stop asking this replica once it is gone from their list
+		// (DNS) or their breaker opens; renders for them end with the rest.
+		defer peers.Close()
 	}
 
 	// The last part of grace is kept for writing the 503s: handlers leave

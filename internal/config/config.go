@@ -118,6 +118,19 @@ type Cache struct {
 	MaxItemBytes int64    `yaml:"max_item_bytes"`
 	SourceTTL    Duration `yaml:"source_ttl"`
 	Store        Store    `yaml:"store"`
+	Peers        Peers    `yaml:"peers"`
+}
+
+// Peers is the shared tier between replicas (cache.PeersConfig).
+type Peers struct {
+	Listen   string   `yaml:"listen"` // "" turns it off
+	Self     string   `yaml:"self"`
+	Static   []string `yaml:"static"`
+	DNS      string   `yaml:"dns"`
+	Refresh  Duration `yaml:"refresh"`
+	Secret   string   `yaml:"secret"`
+	Timeout  Duration `yaml:"timeout"`
+	MaxBytes int64    `yaml:"max_bytes"`
 }
 
 // Store is the durable derivative store (cache.StoreConfig).
@@ -207,6 +220,8 @@ func Default() Config {
 	st := cache.DefaultStoreConfig()
 	c.Cache = Cache{MaxBytes: srv.Cache.MaxBytes, MaxItemBytes: srv.Cache.MaxItemBytes, SourceTTL: Duration(srv.SourceTTL),
 		Store: Store{URL: st.URL, Timeout: Duration(st.Timeout), Queue: st.Queue}}
+	pc := cache.DefaultPeersConfig()
+	c.Cache.Peers = Peers{Refresh: Duration(pc.Refresh), Timeout: Duration(pc.Timeout), MaxBytes: pc.MaxBytes}
 	c.Formats.Inputs = tr.Inputs
 	c.Formats.JPEG.Quality, c.Formats.JPEG.Progressive = tr.Quality[spec.FormatJPEG], tr.JPEGProgressive
 	c.Formats.WebP.Quality, c.Formats.WebP.Effort = tr.Quality[spec.FormatWebP], tr.WebPEffort
@@ -330,6 +345,11 @@ func (c *Config) Validate() error {
 		{c.Cache.SourceTTL < 0, "cache.source_ttl must not be negative"},
 		{c.Cache.Store.Timeout <= 0, "cache.store.timeout must be positive"},
 		{c.Cache.Store.Queue < 1, "cache.store.queue must be at least 1"},
+		{c.Cache.Peers.Listen != "" && len(c.Cache.Peers.Secret) < 16, "cache.peers.secret must be at least 16 bytes when cache.peers.listen is set"},
+		{c.Cache.Peers.Listen != "" && c.Cache.Peers.Timeout <= 0, "cache.peers.timeout must be positive"},
+		{c.Cache.Peers.Listen != "" && c.Cache.Peers.Refresh <= 0, "cache.peers.refresh must be positive"},
+		{c.Cache.Peers.MaxBytes < 0, "cache.peers.max_bytes must not be negative"},
+		{c.Cache.Peers.Listen != "" && c.Cache.Peers.Listen == c.Listen, "cache.peers.listen must not be the public listen address"},
 		{c.Admin.Token != "" && len(c.Admin.Token) < 16, "admin.token must be at least 16 bytes"},
 		{c.Headers.ErrorTTL < 0, "headers.error_ttl must not be negative"},
 		{c.Headers.DegradedTTL < 0, "headers.degraded_ttl must not be negative"},

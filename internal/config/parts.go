@@ -73,6 +73,16 @@ func (c *Config) StoreConfig() cache.StoreConfig {
 	return s
 }
 
+// PeersConfig is the shared tier's part (off when Listen is "").
+func (c *Config) PeersConfig() cache.PeersConfig {
+	p := cache.DefaultPeersConfig()
+	pc := c.Cache.Peers
+	p.Listen, p.Self, p.Static, p.DNS, p.Secret = pc.Listen, pc.Self, pc.Static, pc.DNS, pc.Secret
+	p.Refresh, p.Timeout, p.MaxBytes = pc.Refresh.D(), pc.Timeout.D(), pc.MaxBytes
+	p.RenderTimeout = c.Limits.RequestTimeout.D()
+	return p
+}
+
 // ServerConfig is the HTTP server's part.
 func (c *Config) ServerConfig() server.Config {
 	s := server.DefaultConfig()

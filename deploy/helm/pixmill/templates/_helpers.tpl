@@ -47,6 +47,18 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $_ := set $vision "url" (printf "http://127.0.0.1:%d" (int .Values.vision.port)) }}
 {{- $_ := set $cfg "vision" $vision }}
 {{- end }}
+{{- if .Values.peers.enabled }}
+{{- /* The shared tier: every pod finds the others by the headless Service's
+       DNS name; the secret comes from the Secret (PIXMILL_CACHE_PEERS_SECRET). */}}
+{{- $cache := default dict (get $cfg "cache") }}
+{{- $peers := default dict (get $cache "peers") }}
+{{- $_ := set $peers "listen" (printf ":%d" (int .Values.peers.port)) }}
+{{- $_ := set $peers "dns" (printf "%s-peers.%s.svc" (include "pixmill.fullname" .) .Release.Namespace) }}
+{{- $_ := set $peers "refresh" .Values.peers.refresh }}
+{{- $_ := set $peers "timeout" .Values.peers.timeout }}
+{{- $_ := set $cache "peers" $peers }}
+{{- $_ := set $cfg "cache" $cache }}
+{{- end }}
 {{- toYaml $cfg }}
 {{- end }}
 

@@ -1,0 +1,224 @@
+package cache
+
+// The shared tier's HTTP side: the peer port's routes behind the secret,
+// the client that sends the secret and skips peers that are down, and the
+// purge fan-out. groupcache-go's own transport and protocol carry the
+// variants.
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/groupcache/groupcache-go/v3/transport"
+)
+
+// PurgeOthers asks every other replica, over the peer port, to purge
+// sourceKey from its L1 and groupcache. It reports how many did, and an
+// error naming those that did not.
+func (p *Peers) PurgeOthers(ctx context.Context, sourceKey string) (int, error) {
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		ok     int
+		failed []string
+	)
+	for _, a := range p.Addrs() {
+		if a == p.Self() {
+			continue
+		}
+		wg.Add(1)
+		go func(addr string) {
+			defer wg.Done()
+			err := p.purgePeer(ctx, addr, sourceKey)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failed = append(failed, addr+": "+err.Error())
+				if p.obs.Failure != nil {
+					p.obs.Failure("purge")
+				}
+				return
+			}
+			ok++
+		}(a)
+	}
+	wg.Wait()
+	if len(failed) > 0 {
+		slices.Sort(failed)
+		return ok, fmt.Errorf("peers did not purge: %s", strings.Join(failed, "; "))
+	}
+	return ok, nil
+}
+
+func (p *Peers) purgePeer(ctx context.Context, addr, sourceKey string) error {
+	u := "http://" + addr + peerPurgePath + "?key=" + url.QueryEscape(sourceKey)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// routes is the peer port: groupcache's protocol under its base path, and
+// the purge a replica fans out.
+func (p *Peers) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc(transport.DefaultBasePath, func(w http.ResponseWriter, r *http.Request) {
+		// groupcache's handler does not answer an unknown group itself.
+		rest := strings.TrimPrefix(r.URL.Path, transport.DefaultBasePath)
+		if name, _, _ := strings.Cut(rest, "/"); name != groupName {
+			http.NotFound(w, r)
+			return
+		}
+		p.tr.ServeHTTP(w, r)
+	})
+	mux.HandleFunc("POST "+peerPurgePath, func(w http.ResponseWriter, r *http.Request) {
+		key := r.URL.Query().Get("key")
+		if key == "" {
+			http.Error(w, "key is required", http.StatusBadRequest)
+			return
+		}
+		n := p.PurgeLocal(key)
+		if p.onPurge != nil {
+			n += p.onPurge(key)
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte(strconv.Itoa(n) + "\n"))
+	})
+	return mux
+}
+
+// authenticated refuses, with 403, every request without the shared
+// secret. The comparison is of digests, so it takes the same time
+// whatever the length or content of what was sent.
+func (p *Peers) authenticated(next http.Handler) http.Handler {
+	want := sha256.Sum256([]byte(p.cfg.Secret))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := sha256.Sum256([]byte(r.Header.Get(PeerSecretHeader)))
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			http.Error(w, "peer secret missing or wrong", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// secretTransport adds the secret to every peer request and fails fast to
+// a peer that is down (see peerBreakers).
+type secretTransport struct {
+	secret   string
+	next     http.RoundTripper
+	breakers *peerBreakers
+}
+
+func (t *secretTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := t.breakers.check(r.URL.Host); err != nil {
+		return nil, err
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set(PeerSecretHeader, t.secret)
+	resp, err := t.next.RoundTrip(r)
+	t.breakers.record(r.URL.Host, err)
+	return resp, err
+}
+
+// peerBreakers remember peers that did not answer: for peerCooldown their
+// requests fail at once (and groupcache renders here), so that a dead or
+// hung peer costs one wait per cooldown, not one per request. A refused or
+// failed connection opens the breaker at once: the peer is gone. A request
+// that timed out may only have waited for a long render on a busy owner,
+// so it takes peerTimeoutsToOpen of them in a row. The first request after
+// the cooldown tries the peer again; an answer closes the breaker.
+type peerBreakers struct {
+	log      *slog.Logger
+	mu       sync.Mutex
+	down     map[string]time.Time // host:port -> until
+	timeouts map[string]int       // host:port -> timeouts in a row
+}
+
+const (
+	peerCooldown       = 5 * time.Second
+	peerTimeoutsToOpen = 3
+)
+
+var errPeerDown = errors.New("peer skipped: it did not answer recently")
+
+func newPeerBreakers(log *slog.Logger) *peerBreakers {
+	return &peerBreakers{log: log, down: map[string]time.Time{}, timeouts: map[string]int{}}
+}
+
+func (b *peerBreakers) check(host string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if until, ok := b.down[host]; ok && time.Now().Before(until) {
+		return errPeerDown
+	}
+	return nil
+}
+
+func (b *peerBreakers) record(host string, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, wasDown := b.down[host]
+	if err == nil {
+		delete(b.timeouts, host)
+		if wasDown {
+			delete(b.down, host)
+			b.log.Info("cache.peers: peer answers again", "peer", host)
+		}
+		return
+	}
+	if errors.Is(err, context.Canceled) {
+		return // the asker left; says nothing about the peer
+	}
+	if isTimeout(err) {
+		b.timeouts[host]++
+		if b.timeouts[host] < peerTimeoutsToOpen && !wasDown {
+			return
+		}
+	}
+	delete(b.timeouts, host)
+	b.down[host] = time.Now().Add(peerCooldown)
+	if !wasDown {
+		b.log.Warn("cache.peers: peer did not answer; rendering its variants here for a while", "peer", host, "err", err)
+	}
+}
+
+// isTimeout reports whether err is a request that connected but was not
+// answered in time (not a connection that failed).
+func isTimeout(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return false
+	}
+	var te interface{ Timeout() bool }
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &te) && te.Timeout())
+}
+
+// quietLogger gives groupcache's per-request error lines (one for every
+// lookup that falls back while a peer is down) debug level: the breaker
+// logs the peer going down and coming back once each.
+type quietLogger struct{ log *slog.Logger }
+
+func (l quietLogger) Info(msg string, args ...any)  { l.log.Debug(msg, args...) }
+func (l quietLogger) Error(msg string, args ...any) { l.log.Debug(msg, args...) }
