@@ -16,6 +16,11 @@ type Config struct {
 	AVIFEffort int
 	// WebPEffort is libwebp's reduction effort, 0..6.
 	WebPEffort int
+	// WebPSharpYUV turns on libwebp's sharp RGB to YUV conversion
+	// (libvips' smart_subsample).
+	WebPSharpYUV bool
+	// AVIFChroma444 keeps full-resolution chroma in AVIF at every quality.
+	AVIFChroma444 bool
 	// JPEGProgressive writes progressive JPEGs (smaller above ~10 KB, slower).
 	JPEGProgressive bool
 	// PNGCompression is zlib's level, 0..9.
@@ -96,4 +101,15 @@ func (c Config) quality(f spec.Format, asked int) int {
 		return q
 	}
 	return DefaultConfig().Quality[f]
+}
+
+// Knobs are the encoder settings other than quality, from c.
+func (c Config) Knobs() Knobs {
+	return Knobs{
+		JPEGProgressive: c.JPEGProgressive,
+		WebPEffort:      c.WebPEffort,
+		WebPSharpYUV:    c.WebPSharpYUV,
+		AVIFEffort:      c.AVIFEffort,
+		AVIFChroma444:   c.AVIFChroma444,
+	}
 }
