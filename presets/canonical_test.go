@@ -38,6 +38,9 @@ func TestCanonical(t *testing.T) {
 			"dpr=1.0,fit=scale-down,g=center,metadata=none,anim=true,blur=0.0,sharpen=0,rotate=0"}},
 		{"quality=80,width=400", []string{"w=400,q=80", "quality=80,width=400", "q=80,w=400", "w=100,q=80,w=400", "w=0400,q=080", "w=400,q=80,dpr=1,fit=scale-down"}},
 		{"dpr=2", []string{"dpr=2", "dpr=2.0", "dpr=2.000", "dpr=02"}},
+		// Per-format qualities: the scale's first, then by format name.
+		{"quality=80;avif:50;webp:70", []string{"q=webp:70;avif:50;80", "q=80;avif:050;webp:70", "quality=avif:50;webp:70;80", "q=90,q=80;webp:70;avif:50"}},
+		{"quality=avif:50;jpeg:85", []string{"q=jpeg:85;avif:50", "q=80,q=avif:50;jpeg:85"}},
 		{"dpr=1.5", []string{"dpr=1.5", "dpr=1.50", "dpr=01.5", "dpr=1.25", "dpr=1.3", "dpr=1.74", "dpr=1.50000000000001"}},
 		// dpr is rounded to the nearest half: equal device pixels, one form.
 		{"_", []string{"dpr=1.00001", "dpr=1.2", "dpr=1.2499"}},

@@ -8,7 +8,12 @@ import (
 
 // Config is what the pipeline needs from the server's configuration.
 type Config struct {
-	// Quality is the encoder quality per output format when the URL sets none.
+	// DefaultQuality is the quality on the one scale (JPEG's) when the URL
+	// sets none; WebP and AVIF get the setting that looks the same
+	// (qscale.go).
+	DefaultQuality int
+	// Quality overrides the scale for a format with that encoder's own
+	// quality (absent or 0: from DefaultQuality).
 	Quality map[spec.Format]int
 	// AVIFEffort is libheif's CPU effort, 0 (fastest) to 9. Effort dominates
 	// AVIF cost; docs/benchmarks/transform.md has the measurement behind the
@@ -46,12 +51,8 @@ var DefaultInputs = []string{"jpeg", "png", "webp", "gif", "avif", "heif", "tiff
 // DefaultConfig returns the built-in defaults.
 func DefaultConfig() Config {
 	return Config{
-		Quality: map[spec.Format]int{
-			spec.FormatJPEG: 80,
-			spec.FormatWebP: 75,
-			spec.FormatAVIF: 60,
-			spec.FormatPNG:  100,
-		},
+		DefaultQuality:     80,
+		Quality:            map[spec.Format]int{},
 		AVIFEffort:         3,
 		WebPEffort:         4,
 		JPEGProgressive:    false,
@@ -66,9 +67,12 @@ func DefaultConfig() Config {
 
 // Validate names the first bad field.
 func (c Config) Validate() error {
+	if c.DefaultQuality < 1 || c.DefaultQuality > 100 {
+		return fmt.Errorf("formats.quality: %d is out of range 1..100", c.DefaultQuality)
+	}
 	for f, q := range c.Quality {
-		if q < 1 || q > 100 {
-			return fmt.Errorf("formats.%s.quality: %d is out of range 1..100", f, q)
+		if q < 0 || q > 100 {
+			return fmt.Errorf("formats.%s.quality: %d is out of range 1..100 (0: from formats.quality)", f, q)
 		}
 	}
 	switch {
@@ -91,16 +95,6 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
-}
-
-func (c Config) quality(f spec.Format, asked int) int {
-	if asked > 0 {
-		return asked
-	}
-	if q, ok := c.Quality[f]; ok {
-		return q
-	}
-	return DefaultConfig().Quality[f]
 }
 
 // Knobs are the encoder settings other than quality, from c.

@@ -11,7 +11,7 @@ import (
 // URL sets it (see fitBytes).
 func encode(s *state) error {
 	p := s.plan
-	q := s.cfg.quality(p.Format, p.Options.Quality)
+	q := s.cfg.quality(p.Format, p.Options)
 	if p.Options.MaxBytes > 0 {
 		return fitBytes(s, q)
 	}

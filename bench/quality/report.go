@@ -164,6 +164,7 @@ func report(rows []row, out string, quick bool) error {
 		}
 		b.WriteString("\n")
 		if w == 800 {
+			beforeAfter(&b, rows, keep)
 			if err := writeCharts(rows, out, suffix, keep); err != nil {
 				return err
 			}
@@ -306,6 +307,35 @@ func writeTable(rows []row, path string) error {
 
 // The variants the encoder's defaults use, and so the table's.
 const (
-	tableWebP = "webp-e4-sharp"
+	tableWebP = "webp-e4"
 	tableAVIF = "avif-e3"
 )
+
+// beforeAfter compares, at 800 px, the defaults before the one scale
+// (JPEG 80, WebP 75, AVIF 60, each on its own scale) with q=80 on the
+// scale (the table's settings).
+func beforeAfter(b *strings.Builder, rows []row, keep func(row) bool) {
+	byName := map[string]variant{}
+	for _, v := range variants() {
+		byName[v.Name] = v
+	}
+	b.WriteString("Defaults before and after the one scale (no q in the URL), medians at 800 px:\n\n")
+	b.WriteString("| format | before: q | butteraugli | bpp | after: q | butteraugli | bpp | bytes | ms/MP before → after |\n|---|---|---|---|---|---|---|---|---|\n")
+	jc := curveOf(rows, byName["jpeg"], keep)
+	j80, _ := jc.at(80)
+	for _, f := range []struct {
+		name   string
+		before int
+	}{{tableWebP, 75}, {tableAVIF, 60}} {
+		c := curveOf(rows, byName[f.name], keep)
+		pb, ok1 := c.at(float64(f.before))
+		q, _, _, ok2 := c.atDistance(j80.Dist)
+		pa, ok3 := c.at(q)
+		if !ok1 || !ok2 || !ok3 {
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %d | %.3f | %.3f | %.0f | %.3f | %.3f | %+.0f %% | %.0f → %.0f |\n",
+			f.name, f.before, pb.Dist, pb.Bpp, q, pa.Dist, pa.Bpp, 100*(pa.Bpp/pb.Bpp-1), pb.Ms, pa.Ms)
+	}
+	fmt.Fprintf(b, "\nJPEG q80 (unchanged): butteraugli %.3f, %.3f bpp.\n\n", j80.Dist, j80.Bpp)
+}

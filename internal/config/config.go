@@ -129,17 +129,22 @@ type Store struct {
 
 type Formats struct {
 	Inputs []string `yaml:"inputs"`
-	JPEG   struct {
+	// Quality is the default on the one scale (JPEG's); each format's
+	// quality, when not 0, overrides it with that encoder's own.
+	Quality int `yaml:"quality"`
+	JPEG    struct {
 		Quality     int  `yaml:"quality"`
 		Progressive bool `yaml:"progressive"`
 	} `yaml:"jpeg"`
 	WebP struct {
-		Quality int `yaml:"quality"`
-		Effort  int `yaml:"effort"`
+		Quality  int  `yaml:"quality"`
+		Effort   int  `yaml:"effort"`
+		SharpYUV bool `yaml:"sharp_yuv"`
 	} `yaml:"webp"`
 	AVIF struct {
-		Quality int `yaml:"quality"`
-		Effort  int `yaml:"effort"`
+		Quality   int  `yaml:"quality"`
+		Effort    int  `yaml:"effort"`
+		Chroma444 bool `yaml:"chroma_444"`
 	} `yaml:"avif"`
 	PNG struct {
 		Quality     int `yaml:"quality"`
@@ -207,7 +212,8 @@ func Default() Config {
 	st := cache.DefaultStoreConfig()
 	c.Cache = Cache{MaxBytes: srv.Cache.MaxBytes, MaxItemBytes: srv.Cache.MaxItemBytes, SourceTTL: Duration(srv.SourceTTL),
 		Store: Store{URL: st.URL, Timeout: Duration(st.Timeout), Queue: st.Queue}}
-	c.Formats.Inputs = tr.Inputs
+	c.Formats.Inputs, c.Formats.Quality = tr.Inputs, tr.DefaultQuality
+	c.Formats.WebP.SharpYUV, c.Formats.AVIF.Chroma444 = tr.WebPSharpYUV, tr.AVIFChroma444
 	c.Formats.JPEG.Quality, c.Formats.JPEG.Progressive = tr.Quality[spec.FormatJPEG], tr.JPEGProgressive
 	c.Formats.WebP.Quality, c.Formats.WebP.Effort = tr.Quality[spec.FormatWebP], tr.WebPEffort
 	c.Formats.AVIF.Quality, c.Formats.AVIF.Effort = tr.Quality[spec.FormatAVIF], tr.AVIFEffort

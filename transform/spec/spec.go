@@ -74,6 +74,45 @@ const (
 	MetadataKeep      Metadata = "keep"      // keep EXIF/XMP/IPTC as they are
 )
 
+// FormatQualities are encoder qualities per output format, each 1..100 on
+// that encoder's own scale; 0 is unset.
+type FormatQualities struct{ AVIF, JPEG, PNG, WebP int }
+
+// QualityFormats are the formats a quality override may name, in
+// canonical order.
+var QualityFormats = []Format{FormatAVIF, FormatJPEG, FormatPNG, FormatWebP}
+
+// Of is f's quality; 0 when unset or f has none.
+func (q FormatQualities) Of(f Format) int {
+	if p := q.ptr(f); p != nil {
+		return *p
+	}
+	return 0
+}
+
+// Set sets f's quality; false when f takes none.
+func (q *FormatQualities) Set(f Format, v int) bool {
+	p := q.ptr(f)
+	if p != nil {
+		*p = v
+	}
+	return p != nil
+}
+
+func (q *FormatQualities) ptr(f Format) *int {
+	switch f {
+	case FormatAVIF:
+		return &q.AVIF
+	case FormatJPEG:
+		return &q.JPEG
+	case FormatPNG:
+		return &q.PNG
+	case FormatWebP:
+		return &q.WebP
+	}
+	return nil
+}
+
 // Color is an sRGB colour with alpha.
 type Color struct{ R, G, B, A uint8 }
 
@@ -84,15 +123,18 @@ type Options struct {
 	DPR           float64 // device pixel ratio; 0 = 1
 	Fit           Fit
 	Gravity       Gravity
-	Quality       int // 1..100; 0 = the format's default from config
-	Format        Format
-	Blur          float64 // Gaussian sigma; 0 = none
-	Sharpen       float64 // 0 = none
-	Background    *Color  // nil = not set (white for flatten, transparent for pad where alpha is possible)
-	Rotate        int     // 0, 90, 180, 270, applied after EXIF orientation
-	FlipH, FlipV  bool
-	Metadata      Metadata
-	Anim          *bool // nil = default (keep animation)
+	Quality       int // 1..100 on the JPEG-equivalent scale; 0 = the default from config
+	// QualityFor is q=avif:50;webp:70: a format's own encoder quality,
+	// which bypasses the scale for that format.
+	QualityFor   FormatQualities
+	Format       Format
+	Blur         float64 // Gaussian sigma; 0 = none
+	Sharpen      float64 // 0 = none
+	Background   *Color  // nil = not set (white for flatten, transparent for pad where alpha is possible)
+	Rotate       int     // 0, 90, 180, 270, applied after EXIF orientation
+	FlipH, FlipV bool
+	Metadata     Metadata
+	Anim         *bool // nil = default (keep animation)
 
 	// Region is the part of the EXIF-oriented source that the rest of the
 	// options apply to (crop=x,y,w,h); nil is the whole source.
