@@ -9,6 +9,7 @@
 //	go run ./bench/quality -quick            # CI-size: 4 images, 400/800 px, base variants (~3 min)
 //	go run ./bench/quality                   # full: 10 images, 400/800/1600 px, every knob (~1 h on 2 cores)
 //	go run ./bench/quality -report           # charts, tables and the q table from the cached TSV only
+//	go run ./bench/quality -metric           # q=auto's in-process distance against butteraugli (Spearman)
 //
 // Every judged encode is appended to a TSV (-results) as it completes, and
 // a rerun skips what is there, so a run can be stopped and resumed. The
@@ -184,6 +185,7 @@ func main() {
 	out := flag.String("out", "docs/benchmarks", "directory for quality-data.md and the charts")
 	table := flag.String("table", "transform/qscale_table.go", "q table to write from the full results (\"\" to skip)")
 	reportOnly := flag.Bool("report", false, "write the report from the TSV without encoding")
+	metric := flag.Bool("metric", false, "compare q=auto's in-process distance with butteraugli on the TSV's 800 px encodes (docs/benchmarks/quality-metric.md)")
 	jobs := flag.Int("jobs", 2, "judges run in parallel")
 	flag.Parse()
 	if c := os.Getenv("PIXMILL_CORPUS"); c != "" {
@@ -199,6 +201,16 @@ func main() {
 	vips.Startup(&vips.Config{ConcurrencyLevel: 1})
 	defer vips.Shutdown()
 
+	if *metric {
+		rows, err := readRows(*results)
+		if err == nil {
+			err = checkMetric(rows, *corpus, *out)
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if !*reportOnly {
 		if err := measure(*quick, *corpus, *results, *jobs); err != nil {
 			log.Fatal(err)
