@@ -6,8 +6,8 @@
 // wrote: libjxl's butteraugli_main (3-norm) and ssimulacra_main
 // (apt-get install libjxl-devtools).
 //
-//	go run ./bench/quality -quick            # CI-size: 4 images, 400/800 px, base variants (~3 min)
-//	go run ./bench/quality                   # full: 10 images, 400/800/1600 px, every knob (~1 h on 2 cores)
+//	go run ./bench/quality -quick            # CI-size: 4 images, 400/800 px, base variants, report in bin/bench (~7 min)
+//	go run ./bench/quality                   # full: 10 images, 400/800/1600 px, every knob (~40 min on a shared 2-core machine)
 //	go run ./bench/quality -report           # charts, tables and the q table from the cached TSV only
 //	go run ./bench/quality -metric           # q=auto's in-process distance against butteraugli (Spearman)
 //
@@ -182,7 +182,7 @@ func main() {
 	quick := flag.Bool("quick", false, "CI-size run: 4 images, 400 and 800 px, base variants only")
 	corpus := flag.String("corpus", "../shared/corpus", "corpus directory ($PIXMILL_CORPUS when set)")
 	results := flag.String("results", "", "TSV of judged encodes (default bench/quality/results/{full,quick}.tsv)")
-	out := flag.String("out", "docs/benchmarks", "directory for quality-data.md and the charts")
+	out := flag.String("out", "", "directory for quality-data.md and the charts (default docs/benchmarks; -quick: bin/bench)")
 	table := flag.String("table", "transform/qscale_table.go", "q table to write from the full results (\"\" to skip)")
 	reportOnly := flag.Bool("report", false, "write the report from the TSV without encoding")
 	metric := flag.Bool("metric", false, "compare q=auto's in-process distance with butteraugli on the TSV's 800 px encodes (docs/benchmarks/quality-metric.md)")
@@ -190,6 +190,15 @@ func main() {
 	flag.Parse()
 	if c := os.Getenv("PIXMILL_CORPUS"); c != "" {
 		*corpus = c
+	}
+	if *out == "" {
+		*out = "docs/benchmarks"
+		if *quick {
+			*out = "bin/bench"
+		}
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		log.Fatal(err)
 	}
 	if *results == "" {
 		*results = "bench/quality/results/full.tsv"

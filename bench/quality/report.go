@@ -156,8 +156,12 @@ func report(rows []row, out string, quick bool) error {
 		for _, v := range vs {
 			c := curveOf(rows, v, keep)
 			q, bpp, ms, ok := c.atDistance(p80.Dist)
+			if len(c.Points) == 0 {
+				fmt.Fprintf(&b, "| %s | not measured at %d px | | | |\n", v.Name, w)
+				continue
+			}
 			if !ok {
-				fmt.Fprintf(&b, "| %s | out of range | | | |\n", v.Name)
+				fmt.Fprintf(&b, "| %s | out of its grid | | | |\n", v.Name)
 				continue
 			}
 			fmt.Fprintf(&b, "| %s | %.1f | %.3f | %+.1f %% | %.0f |\n", v.Name, q, bpp, 100*(bpp/p80.Bpp-1), ms)
@@ -193,7 +197,12 @@ func report(rows []row, out string, quick bool) error {
 		}
 		fmt.Fprintf(&b, "| %s | %.3f |", cl, p80.Dist)
 		for _, v := range vs[1:] {
-			_, bpp, _, ok := curveOf(rows, v, keep).atDistance(p80.Dist)
+			c := curveOf(rows, v, keep)
+			_, bpp, _, ok := c.atDistance(p80.Dist)
+			if len(c.Points) == 0 {
+				b.WriteString(" n/m |")
+				continue
+			}
 			if !ok {
 				b.WriteString(" — |")
 				continue
@@ -202,7 +211,7 @@ func report(rows []row, out string, quick bool) error {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("\n— : that variant's grid does not reach the distance.\n")
+	b.WriteString("\n— : that variant's grid does not reach the distance. n/m: not measured on that class (the knob-only variants run on photos and faces).\n")
 	return os.WriteFile(filepath.Join(out, "quality-data"+suffix+".md"), []byte(b.String()), 0o644)
 }
 
