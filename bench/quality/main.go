@@ -54,12 +54,16 @@ type variant struct {
 	// tierBase at 400 and 800 px (and in -quick), tierKnob only on the
 	// photos and faces at 800 px, the width the knobs are chosen at.
 	Tier int
+	// Lossless encodes once, losslessly (Grid is {100}): the bytes to beat
+	// for f=auto on flat images.
+	Lossless bool
 }
 
 const (
 	tierCore = iota
 	tierBase
 	tierKnob
+	tierLossless // every image, at 800 px only
 )
 
 // measured says whether v is measured on im at width.
@@ -69,6 +73,8 @@ func (v variant) measured(im image, width int, quick bool) bool {
 		return v.Tier == tierCore && im.Large
 	case v.Tier == tierKnob:
 		return !quick && width == 800 && (im.Class == "photo" || im.Class == "face")
+	case v.Tier == tierLossless:
+		return !quick && width == 800
 	}
 	return true
 }
@@ -92,6 +98,8 @@ func variants() []variant {
 		{Name: "avif-e3", Format: spec.FormatAVIF, Knobs: with(func(k *transform.Knobs) { k.AVIFEffort = 3 }), Grid: avifGrid, Tier: tierCore},
 		{Name: "avif-e3-444", Format: spec.FormatAVIF, Knobs: with(func(k *transform.Knobs) { k.AVIFEffort, k.AVIFChroma444 = 3, true }), Grid: avifGrid, Tier: tierBase},
 		{Name: "avif-e5", Format: spec.FormatAVIF, Knobs: with(func(k *transform.Knobs) { k.AVIFEffort = 5 }), Grid: avifGrid, Tier: tierKnob},
+		{Name: "webp-lossless", Format: spec.FormatWebP, Knobs: d, Grid: []int{100}, Tier: tierLossless, Lossless: true},
+		{Name: "png", Format: spec.FormatPNG, Knobs: d, Grid: []int{100}, Tier: tierLossless, Lossless: true},
 	}
 }
 
@@ -423,7 +431,15 @@ func encodeTimed(ref *vips.ImageRef, v variant, q int) ([]byte, float64, error) 
 	}
 	defer img.Close()
 	before := cpuTime()
-	body, err := transform.EncodeLossy(img, v.Format, q, v.Knobs, true)
+	var body []byte
+	switch {
+	case v.Lossless && v.Format == spec.FormatPNG:
+		body, _, err = img.ExportPng(&vips.PngExportParams{StripMetadata: true, Compression: transform.DefaultConfig().PNGCompression, Filter: vips.PngFilterAll})
+	case v.Lossless:
+		body, _, err = img.ExportWebp(&vips.WebpExportParams{StripMetadata: true, Lossless: true, ReductionEffort: v.Knobs.WebPEffort})
+	default:
+		body, err = transform.EncodeLossy(img, v.Format, q, v.Knobs, true)
+	}
 	return body, float64(cpuTime()-before) / float64(time.Millisecond), err
 }
 

@@ -141,7 +141,7 @@ func report(rows []row, out string, quick bool) error {
 		"bpp: bits per pixel. CPU: encoder CPU time per megapixel, one encode at a time on a shared 2-core machine.\n\n",
 		suffix, time.Now().UTC().Format("2006-01-02"), len(rows))
 
-	vs := variants()
+	vs := slices.DeleteFunc(variants(), func(v variant) bool { return v.Lossless })
 	widths := []int{400, 800, 1600}
 	for _, w := range widths {
 		keep := func(r row) bool { return r.Width == w && photographic(r) }
@@ -212,6 +212,7 @@ func report(rows []row, out string, quick bool) error {
 		b.WriteString("\n")
 	}
 	b.WriteString("\n— : that variant's grid does not reach the distance. n/m: not measured on that class (the knob-only variants run on photos and faces).\n")
+	lossless(&b, rows)
 	return os.WriteFile(filepath.Join(out, "quality-data"+suffix+".md"), []byte(b.String()), 0o644)
 }
 
@@ -347,4 +348,38 @@ func beforeAfter(b *strings.Builder, rows []row, keep func(row) bool) {
 			f.name, f.before, pb.Dist, pb.Bpp, q, pa.Dist, pa.Bpp, 100*(pa.Bpp/pb.Bpp-1), pb.Ms, pa.Ms)
 	}
 	fmt.Fprintf(b, "\nJPEG q80 (unchanged): butteraugli %.3f, %.3f bpp.\n\n", j80.Dist, j80.Bpp)
+}
+
+// lossless compares, per class at 800 px, the lossless encodes with JPEG
+// q80 and with AVIF and WebP at JPEG q80's look: where lossless is smaller
+// at a better look, f=auto should send it.
+func lossless(b *strings.Builder, rows []row) {
+	byName := map[string]variant{}
+	for _, v := range variants() {
+		byName[v.Name] = v
+	}
+	b.WriteString("\n## Lossless at 800 px\n\nMedian bits per pixel per class: lossless WebP and PNG (distance 0) against JPEG q80 and against WebP and AVIF at that class's JPEG q80 look.\n\n")
+	b.WriteString("| class | JPEG q80 | WebP at that look | AVIF at that look | WebP lossless | PNG |\n|---|---|---|---|---|---|\n")
+	for _, cl := range classes {
+		keep := func(r row) bool { return r.Width == 800 && r.Class == cl }
+		p80, ok := curveOf(rows, byName["jpeg"], keep).at(80)
+		if !ok {
+			continue
+		}
+		at := func(name string) string {
+			_, bpp, _, ok := curveOf(rows, byName[name], keep).atDistance(p80.Dist)
+			if !ok {
+				return "—"
+			}
+			return fmt.Sprintf("%.3f", bpp)
+		}
+		one := func(name string) string {
+			c := curveOf(rows, byName[name], keep)
+			if len(c.Points) == 0 {
+				return "n/m"
+			}
+			return fmt.Sprintf("%.3f", c.Points[0].Bpp)
+		}
+		fmt.Fprintf(b, "| %s | %.3f | %s | %s | %s | %s |\n", cl, p80.Bpp, at(tableWebP), at(tableAVIF), one("webp-lossless"), one("png"))
+	}
 }
