@@ -111,9 +111,9 @@ func canonical(o spec.Options) string {
 		item("page")
 		b = strconv.AppendInt(b, int64(o.Page), 10)
 	}
-	if o.Quality != 0 || o.QualityFor != (spec.FormatQualities{}) {
+	if o.Quality != 0 || o.QualityAuto != "" || o.QualityFor != (spec.FormatQualities{}) {
 		item("quality")
-		b = appendQuality(b, o.Quality, o.QualityFor)
+		b = appendQuality(b, o.Quality, o.QualityAuto, o.QualityFor)
 	}
 	if o.Raw {
 		item("raw")
@@ -210,12 +210,20 @@ func appendGravity(b []byte, g spec.Gravity) []byte {
 	return appendFloat(b, g.Y)
 }
 
-// appendQuality writes q's value: the scale's quality first, then each
-// format's override in the order of spec.QualityFormats.
-func appendQuality(b []byte, q int, per spec.FormatQualities) []byte {
+// appendQuality writes q's value: the scale's quality or auto first
+// ("auto" for medium), then each format's override in the order of
+// spec.QualityFormats.
+func appendQuality(b []byte, q int, auto spec.AutoLevel, per spec.FormatQualities) []byte {
 	sep := false
-	if q != 0 {
+	switch {
+	case q != 0:
 		b = strconv.AppendInt(b, int64(q), 10)
+		sep = true
+	case auto == spec.AutoMedium:
+		b = append(b, "auto"...)
+		sep = true
+	case auto != "":
+		b = append(append(b, "auto:"...), auto...)
 		sep = true
 	}
 	for _, f := range spec.QualityFormats {

@@ -498,7 +498,7 @@ func copyFields(dst, src *spec.Options, mask field) {
 		dst.DPR = src.DPR
 	}
 	if mask&fQuality != 0 {
-		dst.Quality, dst.QualityFor = src.Quality, src.QualityFor
+		dst.Quality, dst.QualityFor, dst.QualityAuto = src.Quality, src.QualityFor, src.QualityAuto
 	}
 	if mask&fFormat != 0 {
 		dst.Format = src.Format
@@ -591,15 +591,29 @@ func notOneOf(name, v, list string) error {
 	return bad("%s: %q is not one of %s", name, v, list)
 }
 
-// parseQuality reads q: a quality on the one scale (JPEG's), per-format
-// overrides on each encoder's own scale, or both, separated by ";":
-// "80", "avif:50;webp:70", "80;avif:50".
+// parseQuality reads q: a quality on the one scale (JPEG's) or auto,
+// per-format overrides on each encoder's own scale, or both, separated by
+// ";": "80", "avif:50;webp:70", "80;avif:50", "auto:high;avif:50".
 func parseQuality(o *spec.Options, v string) error {
-	o.Quality, o.QualityFor = 0, spec.FormatQualities{}
+	o.Quality, o.QualityFor, o.QualityAuto = 0, spec.FormatQualities{}, ""
 	for part := range strings.SplitSeq(v, ";") {
 		name, num, perFormat := strings.Cut(part, ":")
+		if name == "auto" {
+			if o.Quality != 0 || o.QualityAuto != "" {
+				return bad("quality: %q sets the quality twice", v)
+			}
+			switch l := spec.AutoLevel(num); {
+			case !perFormat:
+				o.QualityAuto = spec.AutoMedium
+			case l == spec.AutoLow || l == spec.AutoMedium || l == spec.AutoHigh:
+				o.QualityAuto = l
+			default:
+				return bad("quality: %q is not auto, auto:low, auto:medium or auto:high", part)
+			}
+			continue
+		}
 		if !perFormat {
-			if o.Quality != 0 {
+			if o.Quality != 0 || o.QualityAuto != "" {
 				return bad("quality: %q sets the quality twice", v)
 			}
 			q, err := parseInt("quality", part, 1, 100)

@@ -30,6 +30,9 @@ type Config struct {
 	JPEGProgressive bool
 	// PNGCompression is zlib's level, 0..9.
 	PNGCompression int
+	// AutoMaxEncodes bounds the encodes q=auto may make per render
+	// (quality.max_encodes).
+	AutoMaxEncodes int
 	// MaxSourcePixels bounds width × height × frames, checked from the header.
 	MaxSourcePixels int64
 	// MaxFrames bounds the frames of an animated source.
@@ -53,6 +56,7 @@ func DefaultConfig() Config {
 	return Config{
 		DefaultQuality:     80,
 		Quality:            map[spec.Format]int{},
+		AutoMaxEncodes:     4,
 		AVIFEffort:         3,
 		WebPEffort:         4,
 		JPEGProgressive:    false,
@@ -82,6 +86,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("formats.webp.effort: %d is out of range 0..6", c.WebPEffort)
 	case c.PNGCompression < 0 || c.PNGCompression > 9:
 		return fmt.Errorf("formats.png.compression: %d is out of range 0..9", c.PNGCompression)
+	case c.AutoMaxEncodes < 1 || c.AutoMaxEncodes > 16:
+		return fmt.Errorf("quality.max_encodes: %d is out of range 1..16", c.AutoMaxEncodes)
 	case c.MaxSourcePixels <= 0:
 		return fmt.Errorf("limits.max_source_pixels must be positive")
 	case c.MaxFrames <= 0:

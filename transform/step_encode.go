@@ -15,6 +15,9 @@ func encode(s *state) error {
 	if p.Options.MaxBytes > 0 {
 		return fitBytes(s, q)
 	}
+	if autoApplies(s) {
+		return encodeAuto(s)
+	}
 	s.quality = q
 	return encodeAt(s, q)
 }

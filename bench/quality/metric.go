@@ -26,6 +26,7 @@ func checkMetric(rows []row, corpus, out string) error {
 	per := map[string][]pair{}
 	var all []pair
 	var took []float64
+	jpegAt := map[int][]float64{} // JPEG's distance per quality, photos and faces: q=auto's targets
 	for _, im := range imageSet(false) {
 		ref, err := reference(corpus, im, 800)
 		if err != nil {
@@ -46,6 +47,9 @@ func checkMetric(rows []row, corpus, out string) error {
 				return err
 			}
 			took = append(took, float64(time.Since(start).Microseconds())/1000)
+			if r.Variant == "jpeg" && (im.Class == "photo" || im.Class == "face") {
+				jpegAt[r.Q] = append(jpegAt[r.Q], d)
+			}
 			p := pair{d, r.Butteraugli}
 			per[im.Name+" ("+im.Class+")"] = append(per[im.Name+" ("+im.Class+")"], p)
 			all = append(all, p)
@@ -73,6 +77,12 @@ func checkMetric(rows []row, corpus, out string) error {
 	for _, n := range names {
 		a, b := split(per[n])
 		fmt.Fprintf(&s, "| %s | %d | %.3f |\n", n, len(per[n]), spearman(a, b))
+	}
+	s.WriteString("\nMedian in-process distance of JPEG on the photos and faces, per quality (q=auto's targets):\n\n| JPEG q | distance |\n|---|---|\n")
+	for _, q := range jpegGrid {
+		if ds := jpegAt[q]; len(ds) > 0 {
+			fmt.Fprintf(&s, "| %d | %.3f |\n", q, median(ds))
+		}
 	}
 	return os.WriteFile(filepath.Join(out, "quality-metric.md"), []byte(s.String()), 0o644)
 }

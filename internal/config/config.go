@@ -41,6 +41,7 @@ type Config struct {
 	Limits        Limits                    `yaml:"limits"`
 	Cache         Cache                     `yaml:"cache"`
 	Formats       Formats                   `yaml:"formats"`
+	Quality       Quality                   `yaml:"quality"`
 	Headers       Headers                   `yaml:"headers"`
 	ClientHints   ClientHints               `yaml:"client_hints"`
 	Raw           Raw                       `yaml:"raw"`
@@ -125,6 +126,11 @@ type Store struct {
 	URL     string   `yaml:"url"` // "" turns it off
 	Timeout Duration `yaml:"timeout"`
 	Queue   int      `yaml:"queue"`
+}
+
+// Quality is q=auto's part (transform.Config.AutoMaxEncodes).
+type Quality struct {
+	MaxEncodes int `yaml:"max_encodes"`
 }
 
 type Formats struct {
@@ -213,6 +219,7 @@ func Default() Config {
 	c.Cache = Cache{MaxBytes: srv.Cache.MaxBytes, MaxItemBytes: srv.Cache.MaxItemBytes, SourceTTL: Duration(srv.SourceTTL),
 		Store: Store{URL: st.URL, Timeout: Duration(st.Timeout), Queue: st.Queue}}
 	c.Formats.Inputs, c.Formats.Quality = tr.Inputs, tr.DefaultQuality
+	c.Quality.MaxEncodes = tr.AutoMaxEncodes
 	c.Formats.WebP.SharpYUV, c.Formats.AVIF.Chroma444 = tr.WebPSharpYUV, tr.AVIFChroma444
 	c.Formats.JPEG.Quality, c.Formats.JPEG.Progressive = tr.Quality[spec.FormatJPEG], tr.JPEGProgressive
 	c.Formats.WebP.Quality, c.Formats.WebP.Effort = tr.Quality[spec.FormatWebP], tr.WebPEffort

@@ -29,7 +29,7 @@ func (c *Config) TransformConfig() transform.Config {
 			t.Quality[fm] = q
 		}
 	}
-	t.DefaultQuality = f.Quality
+	t.DefaultQuality, t.AutoMaxEncodes = f.Quality, c.Quality.MaxEncodes
 	t.AVIFEffort, t.WebPEffort = f.AVIF.Effort, f.WebP.Effort
 	t.WebPSharpYUV, t.AVIFChroma444 = f.WebP.SharpYUV, f.AVIF.Chroma444
 	t.JPEGProgressive, t.PNGCompression = f.JPEG.Progressive, f.PNG.Compression

@@ -74,6 +74,15 @@ const (
 	MetadataKeep      Metadata = "keep"      // keep EXIF/XMP/IPTC as they are
 )
 
+// AutoLevel is q=auto's target.
+type AutoLevel string
+
+const (
+	AutoLow    AutoLevel = "low"
+	AutoMedium AutoLevel = "medium" // q=auto
+	AutoHigh   AutoLevel = "high"
+)
+
 // FormatQualities are encoder qualities per output format, each 1..100 on
 // that encoder's own scale; 0 is unset.
 type FormatQualities struct{ AVIF, JPEG, PNG, WebP int }
@@ -126,7 +135,11 @@ type Options struct {
 	Quality       int // 1..100 on the JPEG-equivalent scale; 0 = the default from config
 	// QualityFor is q=avif:50;webp:70: a format's own encoder quality,
 	// which bypasses the scale for that format.
-	QualityFor   FormatQualities
+	QualityFor FormatQualities
+	// QualityAuto is q=auto[:low|medium|high]: the lowest quality whose
+	// in-process distance stays under the level's target, per image and
+	// format ("" is off). It takes the place of Quality.
+	QualityAuto  AutoLevel
 	Format       Format
 	Blur         float64 // Gaussian sigma; 0 = none
 	Sharpen      float64 // 0 = none
