@@ -60,3 +60,6 @@ func (c Config) quality(f spec.Format, opts spec.Options) int {
 	}
 	return scaledQuality(f, def)
 }
+
+// ScaledQuality is scaledQuality, for bench/quality.
+func ScaledQuality(f spec.Format, q int) int { return scaledQuality(f, q) }

@@ -51,50 +51,73 @@ func autoApplies(s *state) bool {
 	return s.img.Pages() <= 1
 }
 
-// encodeAuto finds the lowest quality whose distance to the pixels stays
-// under the level's target: the table's estimate first, then steps down
-// (or up) and halves the bracket, at most cfg.AutoMaxEncodes encodes, all
-// in this render (the request's admission slot). The pixels are computed
-// into memory first: every try reads them again.
+// encodeAuto runs the q=auto search on the render's pixels, computed into
+// memory first: every try reads them again, all in this render (the
+// request's admission slot).
 func encodeAuto(s *state) error {
 	p := s.plan
-	lvl := autoTargets[p.Options.QualityAuto]
 	if err := copyToMemory(s.img); err != nil {
 		return undecodable(err)
 	}
 	s.kill.reset(s.img)
-	ref, err := lumaOf(s.img)
+	body, a, err := searchQuality(s.img, p.Format, p.Options.QualityAuto, s.cfg.AutoMaxEncodes, func(q int) ([]byte, error) {
+		if err := encodeAt(s, q); err != nil {
+			return nil, err
+		}
+		return s.out, nil
+	})
 	if err != nil {
-		return undecodable(err)
+		return err
 	}
-	a := &AutoQuality{Level: p.Options.QualityAuto, Target: lvl.Distance}
-	s.auto = a
-	maxN := s.cfg.AutoMaxEncodes
+	s.out, s.quality, s.auto = body, a.Quality, a
+	return nil
+}
+
+// AutoSearch is q=auto for bench/quality: the search on img (in memory)
+// for format f with knobs k, metadata stripped.
+func AutoSearch(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, k Knobs, maxEncodes int) ([]byte, *AutoQuality, error) {
+	return searchQuality(img, f, level, maxEncodes, func(q int) ([]byte, error) {
+		return EncodeLossy(img, f, q, k, true)
+	})
+}
+
+// searchQuality finds the lowest quality whose distance to img stays under
+// the level's target: the table's estimate first, then a step down (or
+// up) and halvings of the bracket, at most maxN encodes. When no try meets
+// the target, the highest quality tried is kept.
+func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN int, encodeAt func(q int) ([]byte, error)) ([]byte, *AutoQuality, error) {
+	lvl := autoTargets[level]
+	ref, err := lumaOf(img)
+	if err != nil {
+		return nil, nil, undecodable(err)
+	}
 	if maxN <= 0 {
 		maxN = DefaultConfig().AutoMaxEncodes
 	}
+	a := &AutoQuality{Level: level, Target: lvl.Distance}
 	// lo is the highest quality tried that missed the target, hi the
 	// lowest that met it; 9 and 101 stand for "none".
 	lo, hi := autoMinQuality-1, 101
 	var met, missed []byte
 	var metD, missedD float64
 	missedQ := 0
-	q := scaledQuality(p.Format, lvl.JPEG)
+	q := scaledQuality(f, lvl.JPEG)
 	for a.Encodes < maxN {
 		a.Encodes++
-		if err := encodeAt(s, q); err != nil {
-			return err
-		}
-		d, err := distanceTo(ref, s.out)
+		body, err := encodeAt(q)
 		if err != nil {
-			return undecodable(err)
+			return nil, nil, err
+		}
+		d, err := distanceTo(ref, body)
+		if err != nil {
+			return nil, nil, undecodable(err)
 		}
 		if d <= lvl.Distance {
-			hi, met, metD = q, s.out, d
+			hi, met, metD = q, body, d
 		} else {
 			lo = q
 			if q > missedQ {
-				missed, missedD, missedQ = s.out, d, q
+				missed, missedD, missedQ = body, d, q
 			}
 		}
 		next := (lo + hi) / 2
@@ -110,11 +133,11 @@ func encodeAuto(s *state) error {
 		q = next
 	}
 	if met != nil {
-		s.out, s.quality, a.Quality, a.Distance, a.Met = met, hi, hi, metD, true
-	} else {
-		s.out, s.quality, a.Quality, a.Distance = missed, missedQ, missedQ, missedD
+		a.Quality, a.Distance, a.Met = hi, metD, true
+		return met, a, nil
 	}
-	return nil
+	a.Quality, a.Distance = missedQ, missedD
+	return missed, a, nil
 }
 
 // distanceTo decodes body and measures it against ref (msDistance).

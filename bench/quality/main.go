@@ -10,6 +10,7 @@
 //	go run ./bench/quality                   # full: 10 images, 400/800/1600 px, every knob (~40 min on a shared 2-core machine)
 //	go run ./bench/quality -report           # charts, tables and the q table from the cached TSV only
 //	go run ./bench/quality -metric           # q=auto's in-process distance against butteraugli (Spearman)
+//	go run ./bench/quality -auto             # q=auto judged by butteraugli, against one fixed quality
 //
 // Every judged encode is appended to a TSV (-results) as it completes, and
 // a rerun skips what is there, so a run can be stopped and resumed. The
@@ -193,6 +194,7 @@ func main() {
 	out := flag.String("out", "", "directory for quality-data.md and the charts (default docs/benchmarks; -quick: bin/bench)")
 	table := flag.String("table", "transform/qscale_table.go", "q table to write from the full results (\"\" to skip)")
 	reportOnly := flag.Bool("report", false, "write the report from the TSV without encoding")
+	auto := flag.Bool("auto", false, "run q=auto on every image at 800 px and judge it with butteraugli (docs/benchmarks/quality-auto.md)")
 	metric := flag.Bool("metric", false, "compare q=auto's in-process distance with butteraugli on the TSV's 800 px encodes (docs/benchmarks/quality-metric.md)")
 	jobs := flag.Int("jobs", 2, "judges run in parallel")
 	flag.Parse()
@@ -218,10 +220,13 @@ func main() {
 	vips.Startup(&vips.Config{ConcurrencyLevel: 1})
 	defer vips.Shutdown()
 
-	if *metric {
+	if *metric || *auto {
 		rows, err := readRows(*results)
-		if err == nil {
+		if err == nil && *metric {
 			err = checkMetric(rows, *corpus, *out)
+		}
+		if err == nil && *auto {
+			err = checkAuto(fillTwins(rows), *corpus, *out)
 		}
 		if err != nil {
 			log.Fatal(err)
