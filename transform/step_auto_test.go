@@ -60,3 +60,19 @@ func TestAutoQualityEncodeBound(t *testing.T) {
 		t.Errorf("avif:50 with q=auto: quality %d, auto %+v; want 50 and no search", res.Quality, res.Auto)
 	}
 }
+
+// TestAutoQualityDescribed: f=json with q=auto renders to report the
+// choice, the same one a render makes.
+func TestAutoQualityDescribed(t *testing.T) {
+	buf := readCorpus(t, "photos/forest_path.jpg")
+	opts := spec.Options{Width: 200, Format: spec.FormatJSON, QualityAuto: spec.AutoLow}
+	d, err := testRenderer(t).Describe(t.Context(), Original{Data: buf}, opts, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Format = spec.FormatJPEG
+	res := renderFile(t, "photos/forest_path.jpg", opts, "")
+	if d.QualityAuto == nil || res.Auto == nil || *d.QualityAuto != *res.Auto {
+		t.Fatalf("described %+v, rendered %+v", d.QualityAuto, res.Auto)
+	}
+}
