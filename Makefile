@@ -5,7 +5,7 @@ export PATH := $(dir $(GO)):$(shell $(GO) env GOPATH 2>/dev/null)/bin:$(PATH)
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 20s
 
-.PHONY: all deps build run test test-deps unit fuzz vet bench clean js-test browser-test image-test chart-test monitoring-test deploy-test helm
+.PHONY: all deps build run test test-deps unit fuzz vet bench quality-bench clean js-test browser-test image-test chart-test monitoring-test deploy-test helm
 
 all: build
 
@@ -81,6 +81,12 @@ bench: build
 	$(GO) test ./server -run '^$$' -bench 'CacheKey|HeaderWriter|HotPathInProcess' -benchmem -count 1
 	$(GO) test ./transform -run '^$$' -bench 'Render|Probe' -benchmem -count 1
 	$(GO) run ./bench/suite -short -out bin/bench
+
+# Bytes against butteraugli/ssimulacra per encoder and knob, CI-size (needs
+# libjxl-devtools; about 7 minutes on a shared 2-core machine, resumable, report
+# in bin/bench/). The full run and the q table: docs/benchmarks/quality.md.
+quality-bench:
+	$(GO) run ./bench/quality -quick
 
 clean:
 	rm -rf bin

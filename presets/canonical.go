@@ -111,9 +111,9 @@ func canonical(o spec.Options) string {
 		item("page")
 		b = strconv.AppendInt(b, int64(o.Page), 10)
 	}
-	if o.Quality != 0 {
+	if o.Quality != 0 || o.QualityAuto != "" || o.QualityFor != (spec.FormatQualities{}) {
 		item("quality")
-		b = strconv.AppendInt(b, int64(o.Quality), 10)
+		b = appendQuality(b, o.Quality, o.QualityAuto, o.QualityFor)
 	}
 	if o.Raw {
 		item("raw")
@@ -212,4 +212,34 @@ func appendGravity(b []byte, g spec.Gravity) []byte {
 	b = appendFloat(b, g.X)
 	b = append(b, 'x')
 	return appendFloat(b, g.Y)
+}
+
+// appendQuality writes q's value: the scale's quality or auto first
+// ("auto" for medium), then each format's override in the order of
+// spec.QualityFormats.
+func appendQuality(b []byte, q int, auto spec.AutoLevel, per spec.FormatQualities) []byte {
+	sep := false
+	switch {
+	case q != 0:
+		b = strconv.AppendInt(b, int64(q), 10)
+		sep = true
+	case auto == spec.AutoMedium:
+		b = append(b, "auto"...)
+		sep = true
+	case auto != "":
+		b = append(append(b, "auto:"...), auto...)
+		sep = true
+	}
+	for _, f := range spec.QualityFormats {
+		if v := per.Of(f); v != 0 {
+			if sep {
+				b = append(b, ';')
+			}
+			b = append(b, f...)
+			b = append(b, ':')
+			b = strconv.AppendInt(b, int64(v), 10)
+			sep = true
+		}
+	}
+	return b
 }

@@ -43,6 +43,11 @@ func TestCanonical(t *testing.T) {
 		{"gravity=face", []string{"g=face", "g=face,zoom=0", "g=face,zoom=0.0"}},
 		{"gravity=auto", []string{"g=auto,zoom=1", "g=auto"}},
 		{"width=10", []string{"w=10,zoom=0.3"}},
+		// Per-format qualities: the scale's first, then by format name.
+		{"quality=80;avif:50;webp:70", []string{"q=webp:70;avif:50;80", "q=80;avif:050;webp:70", "quality=avif:50;webp:70;80", "q=90,q=80;webp:70;avif:50"}},
+		{"quality=avif:50;jpeg:85", []string{"q=jpeg:85;avif:50", "q=80,q=avif:50;jpeg:85"}},
+		{"quality=auto", []string{"q=auto", "q=auto:medium", "q=80,q=auto"}},
+		{"quality=auto:high;webp:70", []string{"q=webp:70;auto:high", "quality=auto:high;webp:70"}},
 		{"dpr=1.5", []string{"dpr=1.5", "dpr=1.50", "dpr=01.5", "dpr=1.25", "dpr=1.3", "dpr=1.74", "dpr=1.50000000000001"}},
 		// dpr is rounded to the nearest half: equal device pixels, one form.
 		{"_", []string{"dpr=1.00001", "dpr=1.2", "dpr=1.2499"}},

@@ -2,6 +2,7 @@ package presets
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -91,9 +92,8 @@ var options = []*option{
 		o.DPR = p.roundDPR(d) // at parse time, so presets, URLs and hints share one grid
 		return nil
 	}},
-	{"quality", "q", fQuality, func(_ *Parser, o *spec.Options, v string) (err error) {
-		o.Quality, err = parseInt("quality", v, 1, 100)
-		return err
+	{"quality", "q", fQuality, func(_ *Parser, o *spec.Options, v string) error {
+		return parseQuality(o, v)
 	}},
 	{"format", "f", fFormat, func(_ *Parser, o *spec.Options, v string) error {
 		switch f := spec.Format(v); f {
@@ -503,7 +503,7 @@ func copyFields(dst, src *spec.Options, mask field) {
 		dst.DPR = src.DPR
 	}
 	if mask&fQuality != 0 {
-		dst.Quality = src.Quality
+		dst.Quality, dst.QualityFor, dst.QualityAuto = src.Quality, src.QualityFor, src.QualityAuto
 	}
 	if mask&fFormat != 0 {
 		dst.Format = src.Format
@@ -597,4 +597,52 @@ func bad(format string, args ...any) error { return fault.New(fault.BadRequest, 
 
 func notOneOf(name, v, list string) error {
 	return bad("%s: %q is not one of %s", name, v, list)
+}
+
+// parseQuality reads q: a quality on the one scale (JPEG's) or auto,
+// per-format overrides on each encoder's own scale, or both, separated by
+// ";": "80", "avif:50;webp:70", "80;avif:50", "auto:high;avif:50".
+func parseQuality(o *spec.Options, v string) error {
+	o.Quality, o.QualityFor, o.QualityAuto = 0, spec.FormatQualities{}, ""
+	for part := range strings.SplitSeq(v, ";") {
+		name, num, perFormat := strings.Cut(part, ":")
+		if name == "auto" {
+			if o.Quality != 0 || o.QualityAuto != "" {
+				return bad("quality: %q sets the quality twice", v)
+			}
+			switch l := spec.AutoLevel(num); {
+			case !perFormat:
+				o.QualityAuto = spec.AutoMedium
+			case l == spec.AutoLow || l == spec.AutoMedium || l == spec.AutoHigh:
+				o.QualityAuto = l
+			default:
+				return bad("quality: %q is not auto, auto:low, auto:medium or auto:high", part)
+			}
+			continue
+		}
+		if !perFormat {
+			if o.Quality != 0 || o.QualityAuto != "" {
+				return bad("quality: %q sets the quality twice", v)
+			}
+			q, err := parseInt("quality", part, 1, 100)
+			if err != nil {
+				return err
+			}
+			o.Quality = q
+			continue
+		}
+		f := spec.Format(name)
+		if !slices.Contains(spec.QualityFormats, f) {
+			return bad("quality: %q names no format with a quality (avif, jpeg, png, webp)", part)
+		}
+		if o.QualityFor.Of(f) != 0 {
+			return bad("quality: %q sets %s twice", v, f)
+		}
+		q, err := parseInt("quality", num, 1, 100)
+		if err != nil {
+			return err
+		}
+		o.QualityFor.Set(f, q)
+	}
+	return nil
 }

@@ -22,6 +22,7 @@ vectors=(
 	"another-signing-key-0123456789|16|/_/photos/%E6%97%A5%E6%9C%AC.png"
 	"$long_key|16|/hero,w=640/photos/cat.jpg"
 	"test-signing-key-0123456789|16|/w=100,g=0.5x0.33,rotate=90,flip=hv,metadata=copyright,anim=false/x.gif"
+	"test-signing-key-0123456789|16|/w=600,f=auto,q=80;avif:50;webp:70/photos/cat.jpg"
 )
 {
 	echo '['

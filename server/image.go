@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
@@ -145,7 +146,8 @@ func (s *Server) serveImage(dl *deadline, w http.ResponseWriter, r *http.Request
 		p := s.cfg.Headers.expiringPolicy(s.untilExpiry(req), entry.Degraded)
 		p.set(h) // Set replaces the shared slices; it does not write into them
 	}
-	h["Server-Timing"] = []string{t.header()}
+	// The request's stages, then what the entry carries (q=auto's choice).
+	h["Server-Timing"] = append([]string{t.header()}, entry.Header["Server-Timing"]...)
 	h["X-Cache"] = outcomeHeader[outcome]
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
@@ -293,6 +295,9 @@ func (s *Server) renderEntry(ctx context.Context, req presets.Request, v variant
 	}
 	s.markDegraded(e, res.Degraded)
 	s.entryHeader(e, v)
+	if res.Auto != nil {
+		e.Header["Server-Timing"] = []string{autoTiming(res.Auto)}
+	}
 	if res.Raw != "" {
 		s.rawHeader(e, res.Raw)
 	}
@@ -421,4 +426,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) int {
 	status := s.writeError(w, err)
 	setLogField(w, slog.String("err", err.Error()))
 	return status
+}
+
+// autoTiming is q=auto's choice as a Server-Timing entry, kept with the
+// entry so that every hit reports the quality its bytes were written at.
+func autoTiming(a *transform.AutoQuality) string {
+	return fmt.Sprintf(`quality;desc="auto:%s q%d distance %.3f target %.3f encodes %d met %t"`,
+		a.Level, a.Quality, a.Distance, a.Target, a.Encodes, a.Met)
 }

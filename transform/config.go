@@ -8,7 +8,12 @@ import (
 
 // Config is what the pipeline needs from the server's configuration.
 type Config struct {
-	// Quality is the encoder quality per output format when the URL sets none.
+	// DefaultQuality is the quality on the one scale (JPEG's) when the URL
+	// sets none; WebP and AVIF get the setting that looks the same
+	// (qscale.go).
+	DefaultQuality int
+	// Quality overrides the scale for a format with that encoder's own
+	// quality (absent or 0: from DefaultQuality).
 	Quality map[spec.Format]int
 	// AVIFEffort is libheif's CPU effort, 0 (fastest) to 9. Effort dominates
 	// AVIF cost; docs/benchmarks/transform.md has the measurement behind the
@@ -16,10 +21,18 @@ type Config struct {
 	AVIFEffort int
 	// WebPEffort is libwebp's reduction effort, 0..6.
 	WebPEffort int
+	// WebPSharpYUV turns on libwebp's sharp RGB to YUV conversion
+	// (libvips' smart_subsample).
+	WebPSharpYUV bool
+	// AVIFChroma444 keeps full-resolution chroma in AVIF at every quality.
+	AVIFChroma444 bool
 	// JPEGProgressive writes progressive JPEGs (smaller above ~10 KB, slower).
 	JPEGProgressive bool
 	// PNGCompression is zlib's level, 0..9.
 	PNGCompression int
+	// AutoMaxEncodes bounds the encodes q=auto may make per render
+	// (quality.max_encodes).
+	AutoMaxEncodes int
 	// MaxSourcePixels bounds width × height × frames, checked from the header.
 	MaxSourcePixels int64
 	// MaxFrames bounds the frames of an animated source.
@@ -41,12 +54,9 @@ var DefaultInputs = []string{"jpeg", "png", "webp", "gif", "avif", "heif", "tiff
 // DefaultConfig returns the built-in defaults.
 func DefaultConfig() Config {
 	return Config{
-		Quality: map[spec.Format]int{
-			spec.FormatJPEG: 80,
-			spec.FormatWebP: 75,
-			spec.FormatAVIF: 60,
-			spec.FormatPNG:  100,
-		},
+		DefaultQuality:     80,
+		Quality:            map[spec.Format]int{},
+		AutoMaxEncodes:     4,
 		AVIFEffort:         3,
 		WebPEffort:         4,
 		JPEGProgressive:    false,
@@ -61,9 +71,12 @@ func DefaultConfig() Config {
 
 // Validate names the first bad field.
 func (c Config) Validate() error {
+	if c.DefaultQuality < 1 || c.DefaultQuality > 100 {
+		return fmt.Errorf("formats.quality: %d is out of range 1..100", c.DefaultQuality)
+	}
 	for f, q := range c.Quality {
-		if q < 1 || q > 100 {
-			return fmt.Errorf("formats.%s.quality: %d is out of range 1..100", f, q)
+		if q < 0 || q > 100 {
+			return fmt.Errorf("formats.%s.quality: %d is out of range 1..100 (0: from formats.quality)", f, q)
 		}
 	}
 	switch {
@@ -73,6 +86,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("formats.webp.effort: %d is out of range 0..6", c.WebPEffort)
 	case c.PNGCompression < 0 || c.PNGCompression > 9:
 		return fmt.Errorf("formats.png.compression: %d is out of range 0..9", c.PNGCompression)
+	case c.AutoMaxEncodes < 1 || c.AutoMaxEncodes > 16:
+		return fmt.Errorf("quality.max_encodes: %d is out of range 1..16", c.AutoMaxEncodes)
 	case c.MaxSourcePixels <= 0:
 		return fmt.Errorf("limits.max_source_pixels must be positive")
 	case c.MaxFrames <= 0:
@@ -88,12 +103,13 @@ func (c Config) Validate() error {
 	return nil
 }
 
-func (c Config) quality(f spec.Format, asked int) int {
-	if asked > 0 {
-		return asked
+// Knobs are the encoder settings other than quality, from c.
+func (c Config) Knobs() Knobs {
+	return Knobs{
+		JPEGProgressive: c.JPEGProgressive,
+		WebPEffort:      c.WebPEffort,
+		WebPSharpYUV:    c.WebPSharpYUV,
+		AVIFEffort:      c.AVIFEffort,
+		AVIFChroma444:   c.AVIFChroma444,
 	}
-	if q, ok := c.Quality[f]; ok {
-		return q
-	}
-	return DefaultConfig().Quality[f]
 }

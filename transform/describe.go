@@ -34,6 +34,8 @@ type Description struct {
 	Adjust *Adjust `json:"adjust,omitempty"`
 	// MaxBytes is how max_bytes was met (the image is rendered to know).
 	MaxBytes *BytesFit `json:"max_bytes,omitempty"`
+	// QualityAuto is how q=auto chose (the image is rendered to know).
+	QualityAuto *AutoQuality `json:"quality_auto,omitempty"`
 	// Watermark is where wm= is drawn, in the output's pixels.
 	Watermark *Rect `json:"watermark,omitempty"`
 	// Expires is the URL's exp= (Unix seconds), when it has one.
@@ -158,13 +160,14 @@ func (r *Renderer) Describe(ctx context.Context, orig Original, opts spec.Option
 		at := placeWatermark(info, plan.CanvasW, plan.CanvasH, *w)
 		d.Watermark = &at
 	}
-	if plan.Options.MaxBytes > 0 {
-		// The quality and size that fit are found by encoding: render.
+	if plan.Options.MaxBytes > 0 || plan.Options.QualityAuto != "" {
+		// The quality and size that fit, or the quality q=auto keeps, are
+		// found by encoding: render.
 		res, err := r.renderImage(ctx, orig, opts, accept)
 		if err != nil {
 			return Description{}, err
 		}
-		d.MaxBytes = res.Fit
+		d.MaxBytes, d.QualityAuto = res.Fit, res.Auto
 		d.Output.Width, d.Output.Height = res.Width, res.Height
 	}
 	return d, nil

@@ -12,7 +12,7 @@ import (
 
 // PipelineVersion changes whenever the same inputs could render different
 // bytes; it is part of every ETag and cache key.
-const PipelineVersion = "1"
+const PipelineVersion = "2"
 
 // VersionOf is the pipeline version of the render opts ask for: what
 // PipelineVersion is to every URL, with a suffix for the options whose
@@ -70,6 +70,8 @@ type Result struct {
 	// max_bytes, how it was brought within the limit.
 	Quality int
 	Fit     *BytesFit
+	// Auto is how q=auto chose the quality (nil without q=auto).
+	Auto *AutoQuality
 }
 
 // state is what the steps share: the plan, and the image as it goes.
@@ -92,6 +94,7 @@ type state struct {
 	// quality is the encoder quality used; fit says how max_bytes went.
 	quality int
 	fit     *BytesFit
+	auto    *AutoQuality
 }
 
 // step is one named stage of the pipeline.
@@ -218,6 +221,7 @@ func (r *Renderer) renderImage(ctx context.Context, orig Original, opts spec.Opt
 		Encode:    time.Since(encodeStart),
 		Quality:   s.quality,
 		Fit:       s.fit,
+		Auto:      s.auto,
 	}, nil
 }
 

@@ -11,9 +11,12 @@ import (
 // URL sets it (see fitBytes).
 func encode(s *state) error {
 	p := s.plan
-	q := s.cfg.quality(p.Format, p.Options.Quality)
+	q := s.cfg.quality(p.Format, p.Options)
 	if p.Options.MaxBytes > 0 {
 		return fitBytes(s, q)
+	}
+	if autoApplies(s) {
+		return encodeAuto(s)
 	}
 	s.quality = q
 	return encodeAt(s, q)
@@ -25,14 +28,8 @@ func encodeAt(s *state, q int) error {
 	stripAll := p.Options.Metadata == spec.MetadataNone
 	var err error
 	switch p.Format {
-	case spec.FormatJPEG:
-		s.out, _, err = s.img.ExportJpeg(&vips.JpegExportParams{
-			Quality:        q,
-			StripMetadata:  stripAll,
-			Interlace:      s.cfg.JPEGProgressive,
-			OptimizeCoding: true,
-			SubsampleMode:  vips.VipsForeignSubsampleAuto,
-		})
+	case spec.FormatJPEG, spec.FormatWebP, spec.FormatAVIF:
+		s.out, err = EncodeLossy(s.img, p.Format, q, s.cfg.Knobs(), stripAll)
 	case spec.FormatPNG:
 		s.out, _, err = s.img.ExportPng(&vips.PngExportParams{
 			StripMetadata: stripAll,
@@ -40,22 +37,6 @@ func encodeAt(s *state, q int) error {
 			Filter:        vips.PngFilterAll,
 			Quality:       q,
 			Palette:       q < 100,
-		})
-	case spec.FormatWebP:
-		s.out, _, err = s.img.ExportWebp(&vips.WebpExportParams{
-			Quality:         q,
-			StripMetadata:   stripAll,
-			ReductionEffort: s.cfg.WebPEffort,
-		})
-		if err == nil && stripAll {
-			s.out = stripWebPMetadata(s.out)
-		}
-	case spec.FormatAVIF:
-		s.out, _, err = s.img.ExportAvif(&vips.AvifExportParams{
-			Quality:       q,
-			StripMetadata: stripAll,
-			Bitdepth:      8,
-			Effort:        s.cfg.AVIFEffort,
 		})
 	default:
 		return fmt.Errorf("cannot encode %q", p.Format)

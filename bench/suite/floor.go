@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -227,22 +226,16 @@ func floorRender(buf []byte, o Op, size [2]int) ([]byte, error) {
 	if err := img.RemoveMetadata(); err != nil {
 		return nil, err
 	}
+	// The op's quality is the encoder's own (the URL sends it as an
+	// override); an op without one is PNG, lossless as the server's default.
 	q := o.Quality
 	if q == 0 {
-		q = cfg.Quality[spec.Format(o.Format)]
+		q = 100
 	}
 	var out []byte
 	switch o.Format {
-	case "jpeg":
-		out, _, err = img.ExportJpeg(&vips.JpegExportParams{Quality: q, StripMetadata: true,
-			Interlace: cfg.JPEGProgressive, OptimizeCoding: true, SubsampleMode: vips.VipsForeignSubsampleAuto})
-	case "webp":
-		out, _, err = img.ExportWebp(&vips.WebpExportParams{Quality: q, StripMetadata: true, ReductionEffort: cfg.WebPEffort})
-		if err == nil {
-			out = dropWebPExif(out)
-		}
-	case "avif":
-		out, _, err = img.ExportAvif(&vips.AvifExportParams{Quality: q, StripMetadata: true, Bitdepth: 8, Effort: cfg.AVIFEffort})
+	case "jpeg", "webp", "avif":
+		out, err = transform.EncodeLossy(img, spec.Format(o.Format), q, cfg.Knobs(), true)
 	case "png":
 		out, _, err = img.ExportPng(&vips.PngExportParams{StripMetadata: true, Compression: cfg.PNGCompression,
 			Filter: vips.PngFilterAll, Quality: q, Palette: q < 100})
@@ -250,30 +243,4 @@ func floorRender(buf []byte, o Op, size [2]int) ([]byte, error) {
 		err = fmt.Errorf("unknown format %q", o.Format)
 	}
 	return out, err
-}
-
-// dropWebPExif removes the EXIF chunk libvips 8.14 writes into WebP even
-// when asked to strip (see DESIGN.md), and clears its VP8X flag: stripped
-// output is part of the work, whoever does it.
-func dropWebPExif(b []byte) []byte {
-	if len(b) < 30 || string(b[:4]) != "RIFF" || string(b[8:16]) != "WEBPVP8X" {
-		return b
-	}
-	out := append([]byte(nil), b[:12]...)
-	for p := 12; p+8 <= len(b); {
-		size := int(binary.LittleEndian.Uint32(b[p+4:]))
-		end := p + 8 + size + size&1
-		if end > len(b) || end < p {
-			return b
-		}
-		switch string(b[p : p+4]) {
-		case "EXIF", "XMP ", "ICCP":
-		default:
-			out = append(out, b[p:end]...)
-		}
-		p = end
-	}
-	out[20] &^= 0x08 | 0x04 | 0x20
-	binary.LittleEndian.PutUint32(out[4:], uint32(len(out)-8))
-	return out
 }

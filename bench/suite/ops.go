@@ -32,7 +32,9 @@ func (o Op) pixmillPath() string {
 	}
 	tr += ",f=" + o.Format
 	if o.Quality > 0 {
-		tr += ",q=" + strconv.Itoa(o.Quality)
+		// The encoder's own quality, as the floor and the peers use it,
+		// not the one scale's (docs/url.md).
+		tr += ",q=" + o.Format + ":" + strconv.Itoa(o.Quality)
 	}
 	p := "/" + tr + "/" + presets.EscapeKey(o.Key)
 	return "/" + presets.Signature([]byte(harness.PixmillKey), p, 16) + p

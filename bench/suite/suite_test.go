@@ -59,7 +59,7 @@ func TestPixmillPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := req.Options
-	if req.Key != "photos/a b.jpg" || o.Width != 512 || o.Height != 512 || o.Fit != spec.FitScaleDown || o.Format != spec.FormatWebP || o.Quality != 75 {
+	if req.Key != "photos/a b.jpg" || o.Width != 512 || o.Height != 512 || o.Fit != spec.FitScaleDown || o.Format != spec.FormatWebP || o.QualityFor.WebP != 75 || o.Quality != 0 {
 		t.Fatalf("parsed %q %+v", req.Key, o)
 	}
 }
@@ -89,7 +89,8 @@ func TestFloorMatchesPixmill(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		opts := spec.Options{Width: o.Width, Height: o.Height, Format: spec.Format(o.Format), Quality: o.Quality}
+		opts := spec.Options{Width: o.Width, Height: o.Height, Format: spec.Format(o.Format)}
+		opts.QualityFor.Set(opts.Format, o.Quality)
 		if o.Height > 0 {
 			opts.Fit = spec.FitScaleDown
 		}

@@ -41,6 +41,7 @@ type Config struct {
 	Limits        Limits                    `yaml:"limits"`
 	Cache         Cache                     `yaml:"cache"`
 	Formats       Formats                   `yaml:"formats"`
+	Quality       Quality                   `yaml:"quality"`
 	Headers       Headers                   `yaml:"headers"`
 	ClientHints   ClientHints               `yaml:"client_hints"`
 	Raw           Raw                       `yaml:"raw"`
@@ -140,19 +141,29 @@ type Store struct {
 	Queue   int      `yaml:"queue"`
 }
 
+// Quality is q=auto's part (transform.Config.AutoMaxEncodes).
+type Quality struct {
+	MaxEncodes int `yaml:"max_encodes"`
+}
+
 type Formats struct {
 	Inputs []string `yaml:"inputs"`
-	JPEG   struct {
+	// Quality is the default on the one scale (JPEG's); each format's
+	// quality, when not 0, overrides it with that encoder's own.
+	Quality int `yaml:"quality"`
+	JPEG    struct {
 		Quality     int  `yaml:"quality"`
 		Progressive bool `yaml:"progressive"`
 	} `yaml:"jpeg"`
 	WebP struct {
-		Quality int `yaml:"quality"`
-		Effort  int `yaml:"effort"`
+		Quality  int  `yaml:"quality"`
+		Effort   int  `yaml:"effort"`
+		SharpYUV bool `yaml:"sharp_yuv"`
 	} `yaml:"webp"`
 	AVIF struct {
-		Quality int `yaml:"quality"`
-		Effort  int `yaml:"effort"`
+		Quality   int  `yaml:"quality"`
+		Effort    int  `yaml:"effort"`
+		Chroma444 bool `yaml:"chroma_444"`
 	} `yaml:"avif"`
 	PNG struct {
 		Quality     int `yaml:"quality"`
@@ -222,7 +233,9 @@ func Default() Config {
 		Store: Store{URL: st.URL, Timeout: Duration(st.Timeout), Queue: st.Queue}}
 	pc := cache.DefaultPeersConfig()
 	c.Cache.Peers = Peers{Refresh: Duration(pc.Refresh), Timeout: Duration(pc.Timeout), MaxBytes: pc.MaxBytes}
-	c.Formats.Inputs = tr.Inputs
+	c.Formats.Inputs, c.Formats.Quality = tr.Inputs, tr.DefaultQuality
+	c.Quality.MaxEncodes = tr.AutoMaxEncodes
+	c.Formats.WebP.SharpYUV, c.Formats.AVIF.Chroma444 = tr.WebPSharpYUV, tr.AVIFChroma444
 	c.Formats.JPEG.Quality, c.Formats.JPEG.Progressive = tr.Quality[spec.FormatJPEG], tr.JPEGProgressive
 	c.Formats.WebP.Quality, c.Formats.WebP.Effort = tr.Quality[spec.FormatWebP], tr.WebPEffort
 	c.Formats.AVIF.Quality, c.Formats.AVIF.Effort = tr.Quality[spec.FormatAVIF], tr.AVIFEffort

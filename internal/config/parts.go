@@ -18,13 +18,20 @@ import (
 func (c *Config) TransformConfig() transform.Config {
 	t := transform.DefaultConfig()
 	f := c.Formats
-	t.Quality = map[spec.Format]int{
+	t.Quality = map[spec.Format]int{}
+	for fm, q := range map[spec.Format]int{
 		spec.FormatJPEG: f.JPEG.Quality,
 		spec.FormatWebP: f.WebP.Quality,
 		spec.FormatAVIF: f.AVIF.Quality,
 		spec.FormatPNG:  f.PNG.Quality,
+	} {
+		if q != 0 { // 0: from the scale
+			t.Quality[fm] = q
+		}
 	}
+	t.DefaultQuality, t.AutoMaxEncodes = f.Quality, c.Quality.MaxEncodes
 	t.AVIFEffort, t.WebPEffort = f.AVIF.Effort, f.WebP.Effort
+	t.WebPSharpYUV, t.AVIFChroma444 = f.WebP.SharpYUV, f.AVIF.Chroma444
 	t.JPEGProgressive, t.PNGCompression = f.JPEG.Progressive, f.PNG.Compression
 	t.MaxSourcePixels, t.MaxFrames = c.Limits.MaxSourcePixels, c.Limits.MaxFrames
 	t.MaxOutputDimension = c.Limits.MaxOutputDimension

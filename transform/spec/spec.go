@@ -74,6 +74,54 @@ const (
 	MetadataKeep      Metadata = "keep"      // keep EXIF/XMP/IPTC as they are
 )
 
+// AutoLevel is q=auto's target.
+type AutoLevel string
+
+const (
+	AutoLow    AutoLevel = "low"
+	AutoMedium AutoLevel = "medium" // q=auto
+	AutoHigh   AutoLevel = "high"
+)
+
+// FormatQualities are encoder qualities per output format, each 1..100 on
+// that encoder's own scale; 0 is unset.
+type FormatQualities struct{ AVIF, JPEG, PNG, WebP int }
+
+// QualityFormats are the formats a quality override may name, in
+// canonical order.
+var QualityFormats = []Format{FormatAVIF, FormatJPEG, FormatPNG, FormatWebP}
+
+// Of is f's quality; 0 when unset or f has none.
+func (q FormatQualities) Of(f Format) int {
+	if p := q.ptr(f); p != nil {
+		return *p
+	}
+	return 0
+}
+
+// Set sets f's quality; false when f takes none.
+func (q *FormatQualities) Set(f Format, v int) bool {
+	p := q.ptr(f)
+	if p != nil {
+		*p = v
+	}
+	return p != nil
+}
+
+func (q *FormatQualities) ptr(f Format) *int {
+	switch f {
+	case FormatAVIF:
+		return &q.AVIF
+	case FormatJPEG:
+		return &q.JPEG
+	case FormatPNG:
+		return &q.PNG
+	case FormatWebP:
+		return &q.WebP
+	}
+	return nil
+}
+
 // Color is an sRGB colour with alpha.
 type Color struct{ R, G, B, A uint8 }
 
@@ -87,8 +135,15 @@ type Options struct {
 	// Zoom is how closely g=face crops toward the faces, as Cloudflare
 	// defines it: 0 keeps the most context (the fit's own window), 1 crops
 	// as closely to the faces as the aspect allows. Only g=face uses it.
-	Zoom         float64
-	Quality      int // 1..100; 0 = the format's default from config
+	Zoom    float64
+	Quality int // 1..100 on the JPEG-equivalent scale; 0 = the default from config
+	// QualityFor is q=avif:50;webp:70: a format's own encoder quality,
+	// which bypasses the scale for that format.
+	QualityFor FormatQualities
+	// QualityAuto is q=auto[:low|medium|high]: the lowest quality whose
+	// in-process distance stays under the level's target, per image and
+	// format ("" is off). It takes the place of Quality.
+	QualityAuto  AutoLevel
 	Format       Format
 	Blur         float64 // Gaussian sigma; 0 = none
 	Sharpen      float64 // 0 = none

@@ -40,9 +40,10 @@ export function signedLoader(endpoint = "/api/pixmill"): NextLoader {
 }
 
 /**
- * Next.js quality (1..100, 75 when the page sets none) onto pixmill's `q`
- * (1..100 per format). The scales match by construction for now, so this
- * clamps and rounds; it is the one place to change if pixmill's scale does.
+ * Next.js quality (1..100, 75 when the page sets none) onto pixmill's `q`,
+ * which is one scale for every format (JPEG's; the server maps it to the
+ * WebP or AVIF setting that looks the same), as Next's quality means. So
+ * this clamps and rounds; it is the one place to change if the scales part.
  */
 export function mapQuality(quality: number): number {
   return Math.min(100, Math.max(1, Math.round(quality)));
