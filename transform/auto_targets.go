@@ -5,7 +5,7 @@ package transform
 // benchmark's photos and faces at 800 px, from go run ./bench/quality
 // -metric (docs/benchmarks/quality-metric.md).
 const (
-	autoTargetLow    = 1.128
-	autoTargetMedium = 0.721
-	autoTargetHigh   = 0.429
+	autoTargetLow    = 7.586
+	autoTargetMedium = 5.195
+	autoTargetHigh   = 1.668
 )

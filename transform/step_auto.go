@@ -31,6 +31,9 @@ var autoTargets = map[spec.AutoLevel]struct {
 	spec.AutoHigh:   {90, autoTargetHigh},
 }
 
+// AutoTarget is level's target on the in-process distance (Distance).
+func AutoTarget(level spec.AutoLevel) float64 { return autoTargets[level].Distance }
+
 // The search's bounds: no quality under autoMinQuality; a first step of
 // autoStep before there is a bracket to halve.
 const (
@@ -87,7 +90,7 @@ func AutoSearch(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, k Knobs
 // the target, the highest quality tried is kept.
 func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN int, encodeAt func(q int) ([]byte, error)) ([]byte, *AutoQuality, error) {
 	lvl := autoTargets[level]
-	ref, err := lumaOf(img)
+	ref, err := yccOf(img)
 	if err != nil {
 		return nil, nil, undecodable(err)
 	}
@@ -141,15 +144,15 @@ func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN
 }
 
 // distanceTo decodes body and measures it against ref (msDistance).
-func distanceTo(ref lumaPlane, body []byte) (float64, error) {
+func distanceTo(ref yccPlanes, body []byte) (float64, error) {
 	d, err := vips.NewImageFromBuffer(body)
 	if err != nil {
 		return 0, err
 	}
 	defer d.Close()
-	l, err := lumaOf(d)
+	p, err := yccOf(d)
 	if err != nil {
 		return 0, err
 	}
-	return msDistance(ref, l), nil
+	return msDistance(ref, p), nil
 }

@@ -33,7 +33,7 @@ func checkAuto(rows []row, corpus, out string) error {
 	fmt.Fprintf(&s, "# q=auto against butteraugli\n\nWritten by `go run ./bench/quality -auto`: `q=auto` (medium: the in-process "+
 		"distance of JPEG q80 on the photos, %.3f) on each image at 800 px, default knobs, at most 4 encodes; each kept "+
 		"encode judged by butteraugli (3-norm). CPU: process CPU time of the whole search against one encode at the "+
-		"table's q80 setting (decode and resize, common to both, are outside both), on a shared machine.\n\n", 0.721)
+		"table's q80 setting (decode and resize, common to both, are outside both), on a shared machine.\n\n", transform.AutoTarget(spec.AutoMedium))
 	for _, name := range []string{"jpeg", tableWebP, tableAVIF} {
 		v := byName[name]
 		var picks []pick

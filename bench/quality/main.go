@@ -196,6 +196,7 @@ func main() {
 	reportOnly := flag.Bool("report", false, "write the report from the TSV without encoding")
 	auto := flag.Bool("auto", false, "run q=auto on every image at 800 px and judge it with butteraugli (docs/benchmarks/quality-auto.md)")
 	metric := flag.Bool("metric", false, "compare q=auto's in-process distance with butteraugli on the TSV's 800 px encodes (docs/benchmarks/quality-metric.md)")
+	metricVariants := flag.Bool("metric-variants", false, "score candidate in-process distances against butteraugli like -metric (quality-metric-variants.md in -out)")
 	jobs := flag.Int("jobs", 2, "judges run in parallel")
 	flag.Parse()
 	if c := os.Getenv("PIXMILL_CORPUS"); c != "" {
@@ -220,6 +221,16 @@ func main() {
 	vips.Startup(&vips.Config{ConcurrencyLevel: 1})
 	defer vips.Shutdown()
 
+	if *metricVariants {
+		rows, err := readRows(*results)
+		if err == nil {
+			err = checkMetricVariants(rows, *corpus, *out)
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if *metric || *auto {
 		rows, err := readRows(*results)
 		if err == nil && *metric {
