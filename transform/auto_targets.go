@@ -5,7 +5,7 @@ package transform
 // benchmark's photos and faces at 800 px, from go run ./bench/quality
 // -metric (docs/benchmarks/quality-metric.md).
 const (
-	autoTargetLow    = 7.586
-	autoTargetMedium = 5.195
-	autoTargetHigh   = 1.668
+	autoTargetLow    = 9.297
+	autoTargetMedium = 6.232
+	autoTargetHigh   = 1.564
 )

@@ -64,8 +64,8 @@ func checkMetric(rows []row, corpus, out string) error {
 	}
 	var s strings.Builder
 	fmt.Fprintf(&s, "# q=auto's in-process distance against butteraugli\n\nWritten by `go run ./bench/quality -metric`: "+
-		"transform.Distance (multi-scale SSIM over three scales, each scale's SSIM map pooled by the 6-norm of 1 − SSIM; luma plus 0.15 × "+
-		"each of Cb and Cr; computed in Go) on %d encodes at 800 px "+
+		"transform.Distance (multi-scale SSIM over three scales, each scale's SSIM map pooled by the 6-norm of 1 − SSIM; luma plus 0.5 × "+
+		"each of Cb and Cr measured from half resolution; computed in Go) on %d encodes at 800 px "+
 		"(JPEG, WebP e4, AVIF e3 over their quality grids), against butteraugli's 3-norm. Median time per measurement, "+
 		"decode of the encoded body included: %.1f ms. "+
 		"The candidates tried before settling on this one, and their scores: quality-metric-variants.md "+

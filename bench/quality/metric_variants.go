@@ -99,14 +99,15 @@ func ssimWindows(a, b []float64, w, h int) []float64 {
 var poolNorms = []float64{1, 2, 3, 4, 6, 8}
 
 // components[channel][scale][norm] = p-norm of (1 − SSIM) over windows;
-// norm index 0 (p=1) is 1 − mean SSIM.
-type components [3][3][6]float64
+// norm index 0 (p=1) is 1 − mean SSIM. Scale 3 (an eighth) is only for
+// the candidates that measure chroma from half resolution.
+type components [3][4][6]float64
 
 func measureComponents(ref, dist planeSet, w, h int) components {
 	var c components
 	for ch := range 3 {
 		a, b, cw, chh := ref[ch], dist[ch], w, h
-		for s := range 3 {
+		for s := range 4 {
 			m := ssimWindows(a, b, cw, chh)
 			for k, p := range poolNorms {
 				var sum float64
@@ -115,7 +116,7 @@ func measureComponents(ref, dist planeSet, w, h int) components {
 				}
 				c[ch][s][k] = math.Pow(sum/float64(max(len(m), 1)), 1/p)
 			}
-			if s < 2 {
+			if s < 3 {
 				a, b = halfPlane(a, cw, chh), halfPlane(b, cw, chh)
 				cw, chh = cw/2, chh/2
 			}
@@ -151,7 +152,25 @@ func candidates() []candidate {
 			return 100 * max(c[ch][0][norm], c[ch][1][norm], c[ch][2][norm])
 		}
 	}
+	// Chroma from half resolution (scales half, quarter, eighth): a
+	// quarter of the chroma work.
+	halfProduct := func(ch, norm int) func(c components) float64 {
+		return func(c components) float64 {
+			prod := 1.0
+			for s := 1; s < 4; s++ {
+				prod *= max(1-c[ch][s][norm], 1e-6)
+			}
+			return 100 * (1 - math.Pow(prod, 1.0/3))
+		}
+	}
 	for k, p := range poolNorms {
+		for _, wc := range []float64{0.15, 0.25, 0.5, 0.75, 1} {
+			y, cb, cr := product(0, k), halfProduct(1, k), halfProduct(2, k)
+			cs = append(cs, candidate{
+				fmt.Sprintf("luma + %g×(Cb+Cr) from half resolution, p=%g, product of scales", wc, p),
+				func(c components) float64 { return y(c) + wc*(cb(c)+cr(c)) },
+			})
+		}
 		cs = append(cs,
 			candidate{fmt.Sprintf("luma, p=%g, product of scales", p), product(0, k)},
 			candidate{fmt.Sprintf("luma, p=%g, mean of scales", p), meanScales(0, k)},
@@ -258,7 +277,7 @@ func checkMetricVariants(rows []row, corpus, out string) error {
 	})
 	var s strings.Builder
 	fmt.Fprintf(&s, "# Candidate in-process distances against butteraugli\n\nWritten by `go run ./bench/quality -metric-variants` on %d encodes at 800 px; "+
-		"median time to decode one body and measure every component (3 channels × 3 scales × %d norms): %.1f ms.\n\n"+
+		"median time to decode one body and measure every component (3 channels × 4 scales × %d norms): %.1f ms.\n\n"+
 		"| candidate | pooled Spearman | mean per-image | worst per-image |\n|---|---|---|---|\n", len(all), len(poolNorms), median(took))
 	for _, sc := range scores {
 		fmt.Fprintf(&s, "| %s | %.3f | %.3f | %.3f |\n", sc.name, sc.pooled, sc.mean, sc.worst)
