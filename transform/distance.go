@@ -30,10 +30,12 @@ const distanceChromaWeight = 0.5
 // distanceScales is how many scales (full, half, quarter) are measured.
 const distanceScales = 3
 
-// yccPlanes is an 8-bit image as JPEG's Y, Cb and Cr planes, as float64.
+// yccPlanes is an 8-bit image as JPEG's Y plane (w×h) and its Cb and Cr
+// planes at half resolution ((w/2)×(h/2), 2×2 box means), as float64.
 type yccPlanes struct {
-	w, h int
-	px   [3][]float64
+	w, h   int
+	y      []float64
+	cb, cr []float64
 }
 
 // yccOf is img's Y, Cb and Cr (JPEG's full-range YCbCr on the sRGB
@@ -58,19 +60,25 @@ func yccOf(img *vips.ImageRef) (yccPlanes, error) {
 	if len(raw) < w*h*bands {
 		return yccPlanes{}, fmt.Errorf("ycc: %d bytes for %dx%dx%d", len(raw), w, h, bands)
 	}
-	p := yccPlanes{w: w, h: h}
-	for k := range p.px {
-		p.px[k] = make([]float64, w*h)
-	}
-	for i := range w * h {
-		s := raw[i*bands:]
-		r, g, b := float64(s[0]), float64(s[0]), float64(s[0])
-		if bands >= 3 {
-			g, b = float64(s[1]), float64(s[2])
+	hw, hh := w/2, h/2
+	p := yccPlanes{w: w, h: h, y: make([]float64, w*h), cb: make([]float64, hw*hh), cr: make([]float64, hw*hh)}
+	for yy := range h {
+		for x := range w {
+			i := yy*w + x
+			s := raw[i*bands:]
+			r, g, b := float64(s[0]), float64(s[0]), float64(s[0])
+			if bands >= 3 {
+				g, b = float64(s[1]), float64(s[2])
+			}
+			p.y[i] = 0.299*r + 0.587*g + 0.114*b
+			if x/2 < hw && yy/2 < hh {
+				// Cb and Cr are linear in RGB: the mean of four pixels'
+				// is the 2×2 box mean.
+				j := (yy/2)*hw + x/2
+				p.cb[j] += (128 - 0.168736*r - 0.331264*g + 0.5*b) / 4
+				p.cr[j] += (128 + 0.5*r - 0.418688*g - 0.081312*b) / 4
+			}
 		}
-		p.px[0][i] = 0.299*r + 0.587*g + 0.114*b
-		p.px[1][i] = 128 - 0.168736*r - 0.331264*g + 0.5*b
-		p.px[2][i] = 128 + 0.5*r - 0.418688*g - 0.081312*b
 	}
 	return p, nil
 }
@@ -148,11 +156,9 @@ func msDistance(ref, dist yccPlanes) float64 {
 	if ref.w != dist.w || ref.h != dist.h {
 		return math.Inf(1)
 	}
-	d := planeDistance(ref.px[0], dist.px[0], ref.w, ref.h)
-	for _, k := range []int{1, 2} {
-		a, b := halfPlane(ref.px[k], ref.w, ref.h), halfPlane(dist.px[k], ref.w, ref.h)
-		d += distanceChromaWeight * planeDistance(a, b, ref.w/2, ref.h/2)
-	}
+	d := planeDistance(ref.y, dist.y, ref.w, ref.h)
+	d += distanceChromaWeight * planeDistance(ref.cb, dist.cb, ref.w/2, ref.h/2)
+	d += distanceChromaWeight * planeDistance(ref.cr, dist.cr, ref.w/2, ref.h/2)
 	return d
 }
 

@@ -3,18 +3,23 @@ package transform
 import "testing"
 
 // flatPlanes is a w×h mid-grey image with a 16×16 block at (8, 8) whose
-// channel ch is set to v.
+// channel ch (0 Y, 1 Cb, 2 Cr) is set to v.
 func flatPlanes(w, h, ch int, v float64) yccPlanes {
-	p := yccPlanes{w: w, h: h}
-	for k := range p.px {
-		p.px[k] = make([]float64, w*h)
-		for i := range p.px[k] {
-			p.px[k][i] = 128
+	grey := func(n int) []float64 {
+		px := make([]float64, n)
+		for i := range px {
+			px[i] = 128
 		}
+		return px
 	}
-	for y := 8; y < 24; y++ {
-		for x := 8; x < 24; x++ {
-			p.px[ch][y*w+x] = v
+	p := yccPlanes{w: w, h: h, y: grey(w * h), cb: grey(w / 2 * h / 2), cr: grey(w / 2 * h / 2)}
+	plane, pw, scale := p.y, w, 1
+	if ch > 0 {
+		plane, pw, scale = [][]float64{p.cb, p.cr}[ch-1], w/2, 2
+	}
+	for y := 8 / scale; y < 24/scale; y++ {
+		for x := 8 / scale; x < 24/scale; x++ {
+			plane[y*pw+x] = v
 		}
 	}
 	return p
@@ -30,7 +35,7 @@ func TestDistanceSeesChroma(t *testing.T) {
 	}{{"Cb", 1}, {"Cr", 2}} {
 		t.Run(tc.name, func(t *testing.T) {
 			dist := flatPlanes(128, 128, tc.ch, 40)
-			if d := planeDistance(ref.px[0], dist.px[0], 128, 128); d != 0 {
+			if d := planeDistance(ref.y, dist.y, 128, 128); d != 0 {
 				t.Fatalf("luma distance %.3f, want 0: the test damages %s only", d, tc.name)
 			}
 			if d := msDistance(ref, dist); d <= 0.1 {
