@@ -143,7 +143,7 @@ vips heifsave "$src" "$data/in.avif" --compression av1
 vips heifsave "$src" "$data/in.heic" --compression hevc
 vips jp2ksave "$src" "$data/in.jp2"
 vips jxlsave "$src" "$data/in.jxl"
-printf '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>\n' >"$data/in.svg"
+cp docs/scaling.svg "$data/in.svg" # any SVG: the image has no loader for it
 printf '%%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 64 64] >> endobj\ntrailer << /Root 1 0 R >>\n%%%%EOF\n' >"$data/in.pdf"
 chmod -R a+rX "$tmp"
 
