@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"github.com/davidbyttow/govips/v2/vips"
+
+	"github.com/pixmill/pixmill/internal/ssim"
 )
 
 // The in-process distance q=auto steers by: multi-scale SSIM on luma and,
@@ -70,65 +72,32 @@ func yccOf(img *vips.ImageRef) (yccPlanes, error) {
 			if bands >= 3 {
 				g, b = float64(s[1]), float64(s[2])
 			}
-			p.y[i] = 0.299*r + 0.587*g + 0.114*b
+			luma, cb, cr := ssim.YCbCr(r, g, b)
+			p.y[i] = luma
 			if x/2 < hw && yy/2 < hh {
 				// Cb and Cr are linear in RGB: the mean of four pixels'
 				// is the 2×2 box mean.
 				j := (yy/2)*hw + x/2
-				p.cb[j] += (128 - 0.168736*r - 0.331264*g + 0.5*b) / 4
-				p.cr[j] += (128 + 0.5*r - 0.418688*g - 0.081312*b) / 4
+				p.cb[j] += cb / 4
+				p.cr[j] += cr / 4
 			}
 		}
 	}
 	return p, nil
 }
 
-// halfPlane is the w×h plane p box-downsampled by 2.
-func halfPlane(p []float64, w, h int) []float64 {
-	hw, hh := w/2, h/2
-	q := make([]float64, hw*hh)
-	for y := range hh {
-		for x := range hw {
-			i := 2*y*w + 2*x
-			q[y*hw+x] = (p[i] + p[i+1] + p[i+w] + p[i+w+1]) / 4
-		}
-	}
-	return q
-}
-
 // ssimLoss is the 6-norm of (1 − SSIM) of the w×h planes a and b over
 // 8x8 windows every 4 pixels: 0 for identical planes, led by the worst
 // windows.
 func ssimLoss(a, b []float64, w, h int) float64 {
-	const c1, c2 = (0.01 * 255) * (0.01 * 255), (0.03 * 255) * (0.03 * 255)
-	const win, step = 8, 4
 	var sum float64
 	var n int
-	for y := 0; y+win <= h; y += step {
-		for x := 0; x+win <= w; x += step {
-			var sa, sb, saa, sbb, sab float64
-			for dy := range win {
-				row := (y+dy)*w + x
-				for dx := range win {
-					va, vb := a[row+dx], b[row+dx]
-					sa += va
-					sb += vb
-					saa += va * va
-					sbb += vb * vb
-					sab += va * vb
-				}
-			}
-			const k = win * win
-			ma, mb := sa/k, sb/k
-			va, vb := saa/k-ma*ma, sbb/k-mb*mb
-			cov := sab/k - ma*mb
-			s := (2*ma*mb + c1) * (2*cov + c2) / ((ma*ma + mb*mb + c1) * (va + vb + c2))
-			l := max(1-s, 0)
-			l3 := l * l * l
-			sum += l3 * l3
-			n++
-		}
-	}
+	ssim.Windows(a, b, w, h, func(s float64) {
+		l := max(1-s, 0)
+		l3 := l * l * l
+		sum += l3 * l3
+		n++
+	})
 	if n == 0 {
 		return 0
 	}
@@ -142,7 +111,7 @@ func planeDistance(a, b []float64, w, h int) float64 {
 	for s := range distanceScales {
 		prod *= max(1-ssimLoss(a, b, w, h), 1e-6)
 		if s < distanceScales-1 {
-			a, b = halfPlane(a, w, h), halfPlane(b, w, h)
+			a, b = ssim.Half(a, w, h), ssim.Half(b, w, h)
 			w, h = w/2, h/2
 		}
 	}

@@ -9,24 +9,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/davidbyttow/govips/v2/vips"
+
 	"github.com/pixmill/pixmill/transform"
 )
 
-// checkMetric re-encodes the judged 800 px encodes of the core variants
-// (the encoders are deterministic: the same bytes butteraugli judged),
-// measures transform.Distance on each, and reports its Spearman rank
-// correlation with butteraugli: over all of them, and per image (where
-// q=auto uses it: to order the qualities of one image).
-func checkMetric(rows []row, corpus, out string) error {
+// eachCoreEncode re-encodes the judged 800 px encodes of the core
+// variants, image by image (the encoders are deterministic: the same bytes
+// butteraugli judged), and calls f with the image's reference and each body.
+func eachCoreEncode(rows []row, corpus string, f func(im image, ref *vips.ImageRef, r row, body []byte) error) error {
 	byName := map[string]variant{}
 	for _, v := range variants() {
 		byName[v.Name] = v
 	}
-	type pair struct{ ours, butter float64 }
-	per := map[string][]pair{}
-	var all []pair
-	var took []float64
-	jpegAt := map[int][]float64{} // JPEG's distance per quality, photos and faces: q=auto's targets
 	for _, im := range imageSet(false) {
 		ref, err := reference(corpus, im, 800)
 		if err != nil {
@@ -38,23 +33,47 @@ func checkMetric(rows []row, corpus, out string) error {
 				continue
 			}
 			body, _, err := encodeTimed(ref, v, r.Q)
+			if err == nil {
+				err = f(im, ref, r, body)
+			}
 			if err != nil {
+				ref.Close()
 				return err
 			}
-			start := time.Now()
-			d, err := transform.Distance(ref, body)
-			if err != nil {
-				return err
-			}
-			took = append(took, float64(time.Since(start).Microseconds())/1000)
-			if r.Variant == "jpeg" && (im.Class == "photo" || im.Class == "face") {
-				jpegAt[r.Q] = append(jpegAt[r.Q], d)
-			}
-			p := pair{d, r.Butteraugli}
-			per[im.Name+" ("+im.Class+")"] = append(per[im.Name+" ("+im.Class+")"], p)
-			all = append(all, p)
 		}
 		ref.Close()
+	}
+	return nil
+}
+
+// checkMetric re-encodes the judged 800 px encodes of the core variants
+// (the encoders are deterministic: the same bytes butteraugli judged),
+// measures transform.Distance on each, and reports its Spearman rank
+// correlation with butteraugli: over all of them, and per image (where
+// q=auto uses it: to order the qualities of one image).
+func checkMetric(rows []row, corpus, out string) error {
+	type pair struct{ ours, butter float64 }
+	per := map[string][]pair{}
+	var all []pair
+	var took []float64
+	jpegAt := map[int][]float64{} // JPEG's distance per quality, photos and faces: q=auto's targets
+	err := eachCoreEncode(rows, corpus, func(im image, ref *vips.ImageRef, r row, body []byte) error {
+		start := time.Now()
+		d, err := transform.Distance(ref, body)
+		if err != nil {
+			return err
+		}
+		took = append(took, float64(time.Since(start).Microseconds())/1000)
+		if r.Variant == "jpeg" && (im.Class == "photo" || im.Class == "face") {
+			jpegAt[r.Q] = append(jpegAt[r.Q], d)
+		}
+		p := pair{d, r.Butteraugli}
+		per[im.Name+" ("+im.Class+")"] = append(per[im.Name+" ("+im.Class+")"], p)
+		all = append(all, p)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	split := func(ps []pair) (a, b []float64) {
 		for _, p := range ps {

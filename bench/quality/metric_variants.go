@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/davidbyttow/govips/v2/vips"
+
+	"github.com/pixmill/pixmill/internal/ssim"
 )
 
 // An experiment for issue 17: candidate changes to transform.Distance's
@@ -48,52 +50,9 @@ func planesOf(img *vips.ImageRef) (planeSet, int, int, error) {
 		if bands >= 3 {
 			g, b = float64(s[1]), float64(s[2])
 		}
-		ps[0][i] = 0.299*r + 0.587*g + 0.114*b
-		ps[1][i] = 128 - 0.168736*r - 0.331264*g + 0.5*b
-		ps[2][i] = 128 + 0.5*r - 0.418688*g - 0.081312*b
+		ps[0][i], ps[1][i], ps[2][i] = ssim.YCbCr(r, g, b)
 	}
 	return ps, w, h, nil
-}
-
-func halfPlane(p []float64, w, h int) []float64 {
-	hw, hh := w/2, h/2
-	q := make([]float64, hw*hh)
-	for y := range hh {
-		for x := range hw {
-			i := 2*y*w + 2*x
-			q[y*hw+x] = (p[i] + p[i+1] + p[i+w] + p[i+w+1]) / 4
-		}
-	}
-	return q
-}
-
-// ssimWindows is the SSIM of each 8x8 window every 4 pixels.
-func ssimWindows(a, b []float64, w, h int) []float64 {
-	const c1, c2 = (0.01 * 255) * (0.01 * 255), (0.03 * 255) * (0.03 * 255)
-	const win, step = 8, 4
-	var out []float64
-	for y := 0; y+win <= h; y += step {
-		for x := 0; x+win <= w; x += step {
-			var sa, sb, saa, sbb, sab float64
-			for dy := range win {
-				row := (y+dy)*w + x
-				for dx := range win {
-					va, vb := a[row+dx], b[row+dx]
-					sa += va
-					sb += vb
-					saa += va * va
-					sbb += vb * vb
-					sab += va * vb
-				}
-			}
-			const k = win * win
-			ma, mb := sa/k, sb/k
-			va, vb := saa/k-ma*ma, sbb/k-mb*mb
-			cov := sab/k - ma*mb
-			out = append(out, (2*ma*mb+c1)*(2*cov+c2)/((ma*ma+mb*mb+c1)*(va+vb+c2)))
-		}
-	}
-	return out
 }
 
 var poolNorms = []float64{1, 2, 3, 4, 6, 8}
@@ -108,7 +67,8 @@ func measureComponents(ref, dist planeSet, w, h int) components {
 	for ch := range 3 {
 		a, b, cw, chh := ref[ch], dist[ch], w, h
 		for s := range 4 {
-			m := ssimWindows(a, b, cw, chh)
+			var m []float64
+			ssim.Windows(a, b, cw, chh, func(v float64) { m = append(m, v) })
 			for k, p := range poolNorms {
 				var sum float64
 				for _, v := range m {
@@ -117,7 +77,7 @@ func measureComponents(ref, dist planeSet, w, h int) components {
 				c[ch][s][k] = math.Pow(sum/float64(max(len(m), 1)), 1/p)
 			}
 			if s < 3 {
-				a, b = halfPlane(a, cw, chh), halfPlane(b, cw, chh)
+				a, b = ssim.Half(a, cw, chh), ssim.Half(b, cw, chh)
 				cw, chh = cw/2, chh/2
 			}
 		}
@@ -195,10 +155,6 @@ func candidates() []candidate {
 // checkMetricVariants scores every candidate as checkMetric scores the
 // shipped distance and writes quality-metric-variants.md.
 func checkMetricVariants(rows []row, corpus, out string) error {
-	byName := map[string]variant{}
-	for _, v := range variants() {
-		byName[v.Name] = v
-	}
 	type obs struct {
 		image  string
 		c      components
@@ -206,42 +162,37 @@ func checkMetricVariants(rows []row, corpus, out string) error {
 	}
 	var all []obs
 	var took []float64
-	for _, im := range imageSet(false) {
-		ref, err := reference(corpus, im, 800)
+	var refImage string // the image rp, w and h are the planes of
+	var rp planeSet
+	var w, h int
+	err := eachCoreEncode(rows, corpus, func(im image, ref *vips.ImageRef, r row, body []byte) error {
+		if refImage != im.Name {
+			var err error
+			if rp, w, h, err = planesOf(ref); err != nil {
+				return err
+			}
+			refImage = im.Name
+		}
+		start := time.Now()
+		d, err := vips.NewImageFromBuffer(body)
 		if err != nil {
 			return err
 		}
-		rp, w, h, err := planesOf(ref)
+		dp, dw, dh, err := planesOf(d)
+		d.Close()
 		if err != nil {
 			return err
 		}
-		for _, r := range rows {
-			v, ok := byName[r.Variant]
-			if r.Image != im.Name || r.Width != 800 || !ok || v.Tier != tierCore {
-				continue
-			}
-			body, _, err := encodeTimed(ref, v, r.Q)
-			if err != nil {
-				return err
-			}
-			start := time.Now()
-			d, err := vips.NewImageFromBuffer(body)
-			if err != nil {
-				return err
-			}
-			dp, dw, dh, err := planesOf(d)
-			d.Close()
-			if err != nil {
-				return err
-			}
-			if dw != w || dh != h {
-				return fmt.Errorf("%s: decoded %dx%d, want %dx%d", im.Name, dw, dh, w, h)
-			}
-			c := measureComponents(rp, dp, w, h)
-			took = append(took, float64(time.Since(start).Microseconds())/1000)
-			all = append(all, obs{im.Name, c, r.Butteraugli})
+		if dw != w || dh != h {
+			return fmt.Errorf("%s: decoded %dx%d, want %dx%d", im.Name, dw, dh, w, h)
 		}
-		ref.Close()
+		c := measureComponents(rp, dp, w, h)
+		took = append(took, float64(time.Since(start).Microseconds())/1000)
+		all = append(all, obs{im.Name, c, r.Butteraugli})
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	type score struct {
 		name                string
