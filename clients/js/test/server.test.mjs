@@ -113,6 +113,41 @@ test("every option of docs/url.md, signed, answers an image", async (t) => {
   assert.deepEqual([d.output.width, d.output.height], [300, 300]);
 });
 
+test("q=auto, overrides, zoom, crop, trim, adjustments, max_bytes, watermark, exp and raw reach the server as meant", async (t) => {
+  if (!server) return unavailable(t, "no server");
+  const future = Math.floor(Date.now() / 1000) + 3600;
+  const sets = [
+    { width: 300, quality: "auto" }, { width: 300, quality: "auto:high", format: "webp" },
+    { width: 300, quality: 70, qualityFor: { avif: 50, webp: 60 }, format: "auto" },
+    { width: 200, height: 200, fit: "cover", gravity: "face", zoom: 0.5 },
+    { crop: { x: 0.25, y: 0, width: 0.5, height: 1, unit: "fraction" }, width: 200 },
+    { crop: { x: 10, y: 10, width: 300, height: 200 } }, { trim: "auto", trimThreshold: 20, width: 200 },
+    { trim: { top: 5, right: 5, bottom: 5, left: 5 }, width: 200 },
+    { width: 200, brightness: 1.1, contrast: 1.2, gamma: 1, saturation: 0.5 }, { width: 800, maxBytes: 20000 },
+    { width: 300, watermark: { key: face, position: "top-left", scale: 0.25, opacity: 0.5 } },
+    { width: 300, watermark: { key: face, position: { x: 0.5, y: 0.5 } } }, { width: 200, page: 1, density: 72 },
+    { width: 200, expires: future },
+  ];
+  for (const o of sets) {
+    const r = await get(client.url(photo, o));
+    assert.equal(r.status, 200, `${JSON.stringify(o)}: ${r.body}`);
+    assert.match(r.type, /^image\//);
+  }
+  // What the server made of them, from f=json.
+  const auto = await describe(photo, { width: 300, quality: "auto:low", format: "jpeg" });
+  assert.equal(auto.quality_auto?.level, "low", JSON.stringify(auto));
+  const crop = await describe(photo, { crop: { x: 0, y: 0, width: 0.5, height: 1.0, unit: "fraction" } });
+  assert.equal(crop.output.width, Math.round(crop.width / 2), JSON.stringify(crop.output));
+  const small = await get(client.url(photo, { width: 800, maxBytes: 20000 }));
+  assert.ok(small.body.length <= 20000, `max_bytes: ${small.body.length}`);
+  // raw: the original's bytes, untouched.
+  const raw = await get(client.url(face, { raw: true }));
+  assert.equal(raw.status, 200);
+  assert.deepEqual(raw.body, (await import("node:fs")).readFileSync(join(corpus, face)));
+  // exp in the past: 410.
+  assert.equal((await get(client.url(photo, { width: 200, expires: 1000 }))).status, 410);
+});
+
 test("srcsets: a preset's ladder signed, and the public one unsigned", async (t) => {
   if (!server) return unavailable(t, "no server");
   const entries = client.srcset(photo, [320, 640, 960], { format: "webp" }).split(", ");

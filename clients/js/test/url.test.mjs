@@ -21,8 +21,36 @@ test("transformString writes every option of docs/url.md", () => {
     [{ preset: "thumb", width: 400 }, "thumb,w=400"],
     [{ preset: ["hero", "thumb"] }, "hero,thumb"],
     [{ dpr: 1e-7 }, "dpr=0"], // no exponent ever reaches the URL
+    [{ gravity: "face", zoom: 0.5 }, "g=face,zoom=0.5"],
+    [{ quality: "auto" }, "q=auto"],
+    [{ quality: "auto:high", qualityFor: { webp: 70, avif: 50 } }, "q=auto:high;avif:50;webp:70"],
+    [{ qualityFor: { jpeg: 85 } }, "q=jpeg:85"],
+    [{ trim: "auto", trimThreshold: 12.5 }, "trim=auto,trim.threshold=12.5"],
+    [{ trim: { top: 1, right: 2, bottom: 3, left: 4 } }, "trim=1;2;3;4"],
+    [{ brightness: 1.1, contrast: 1, gamma: 2.2, saturation: 0 }, "brightness=1.1,contrast=1,gamma=2.2,saturation=0"],
+    [{ maxBytes: 50000, raw: false, expires: 1893456000 }, "max_bytes=50000,raw=false,exp=1893456000"],
+    [{ watermark: { key: "brand/logo.png", position: "top-left", scale: 0.2, opacity: 0.5 } }, "wm=brand%2Flogo.png,wm_pos=top-left,wm_scale=0.2,wm_opacity=0.5"],
+    [{ watermark: { key: "a b.png", position: { x: 0.1, y: 0.9 } } }, "wm=a%20b.png,wm_pos=0.1x0.9"],
+    [{ page: 2, density: 150 }, "page=2,density=150"],
+    [{ crop: { x: 10, y: 20, width: 300, height: 200 } }, "crop=10;20;300;200"],
+    [{ crop: { x: 0, y: 0.25, width: 1, height: 0.5, unit: "fraction" } }, "crop=0.0;0.25;1.0;0.5"],
   ];
   for (const [o, want] of cases) assert.equal(transformString(o), want, JSON.stringify(o));
+});
+
+test("every option in docs/url.md's table can be written", () => {
+  const doc = readFileSync(new URL("../../../docs/url.md", import.meta.url), "utf8");
+  const table = doc.slice(doc.indexOf("## Options"), doc.indexOf("\n\n", doc.indexOf("| option |")));
+  const names = [...table.matchAll(/^\| `([a-z_.]+)` \| (?:`([a-z]+)`)?/gm)].map((m) => m[2] ?? m[1]);
+  assert.ok(names.length >= 30, names.join(" "));
+  const all = transformString({
+    width: 1, height: 1, fit: "cover", gravity: "face", zoom: 1, dpr: 1, quality: 1, format: "jpeg", blur: 1, sharpen: 1,
+    background: "ffffff", rotate: 90, flip: "h", metadata: "none", anim: true, trim: "auto", trimThreshold: 1,
+    brightness: 1, contrast: 1, gamma: 1, saturation: 1, maxBytes: 1024, raw: false, expires: 1, page: 1, density: 1,
+    watermark: { key: "k", position: "top", scale: 1, opacity: 1 }, crop: { x: 0, y: 0, width: 1, height: 1 },
+  });
+  const written = new Set(all.split(",").map((i) => i.split("=")[0]));
+  for (const n of names) assert.ok(written.has(n), `${n} missing from ${all}`);
 });
 
 test("transformString refuses what cannot be written", () => {
@@ -31,6 +59,9 @@ test("transformString refuses what cannot be written", () => {
   assert.throws(() => transformString({ blur: Infinity }), RangeError);
   assert.throws(() => transformString({ preset: "Thumb" }), RangeError);
   assert.throws(() => transformString({ preset: "a,w=1" }), RangeError);
+  assert.throws(() => transformString({ quality: "auto:max" }), RangeError);
+  assert.throws(() => transformString({ qualityFor: { gif: 50 } }), RangeError);
+  assert.throws(() => transformString({ crop: { x: 0.5, y: 0, width: 10, height: 10 } }), RangeError);
 });
 
 test("escapeKey encodes each segment, as the server decodes it", () => {
