@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/groupcache/groupcache-go/v3/transport"
+
+	"github.com/pixmill/pixmill/internal/breaker"
 )
 
 // PurgeOthers asks every other replica, over the peer port, to purge
@@ -142,18 +144,17 @@ func (t *secretTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// peerBreakers remember peers that did not answer: for peerCooldown their
-// requests fail at once (and groupcache renders here), so that a dead or
-// hung peer costs one wait per cooldown, not one per request. A refused or
-// failed connection opens the breaker at once: the peer is gone. A request
-// that timed out may only have waited for a long render on a busy owner,
-// so it takes peerTimeoutsToOpen of them in a row. The first request after
-// the cooldown tries the peer again; an answer closes the breaker.
+// peerBreakers remember peers that did not answer: while a peer's breaker
+// is open its requests fail at once (and groupcache renders here), so that
+// a dead or hung peer costs one wait per cooldown, not one per request. A
+// refused or failed connection opens it at once: the peer is gone. A
+// request that timed out may only have waited for a long render on a busy
+// owner, so it takes peerTimeoutsToOpen of them in a row.
 type peerBreakers struct {
-	log      *slog.Logger
-	mu       sync.Mutex
-	down     map[string]time.Time // host:port -> until
-	timeouts map[string]int       // host:port -> timeouts in a row
+	log  *slog.Logger
+	mu   sync.Mutex
+	peer map[string]*breaker.Breaker // host:port
+	down map[string]bool             // logged as down, not yet as back
 }
 
 const (
@@ -164,44 +165,66 @@ const (
 var errPeerDown = errors.New("peer skipped: it did not answer recently")
 
 func newPeerBreakers(log *slog.Logger) *peerBreakers {
-	return &peerBreakers{log: log, down: map[string]time.Time{}, timeouts: map[string]int{}}
+	return &peerBreakers{log: log, peer: map[string]*breaker.Breaker{}, down: map[string]bool{}}
 }
 
-func (b *peerBreakers) check(host string) error {
+func (b *peerBreakers) of(host string) *breaker.Breaker {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if until, ok := b.down[host]; ok && time.Now().Before(until) {
+	br, ok := b.peer[host]
+	if !ok {
+		br = breaker.New(peerTimeoutsToOpen, peerCooldown)
+		b.peer[host] = br
+	}
+	return br
+}
+
+// check reserves a call to host, or refuses it while its breaker is open.
+func (b *peerBreakers) check(host string) error {
+	if !b.of(host).Allow() {
 		return errPeerDown
 	}
 	return nil
 }
 
+// record reports the call that check allowed.
 func (b *peerBreakers) record(host string, err error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	_, wasDown := b.down[host]
-	if err == nil {
-		delete(b.timeouts, host)
-		if wasDown {
-			delete(b.down, host)
+	br := b.of(host)
+	switch {
+	case err == nil:
+		if br.Success() && b.announce(host, false) {
 			b.log.Info("cache.peers: peer answers again", "peer", host)
 		}
 		return
+	case errors.Is(err, context.Canceled):
+		br.Release() // the asker left; says nothing about the peer
+		return
 	}
-	if errors.Is(err, context.Canceled) {
-		return // the asker left; says nothing about the peer
-	}
+	opened := false
 	if isTimeout(err) {
-		b.timeouts[host]++
-		if b.timeouts[host] < peerTimeoutsToOpen && !wasDown {
-			return
-		}
+		opened = br.Failure()
+	} else {
+		opened = br.Trip()
 	}
-	delete(b.timeouts, host)
-	b.down[host] = time.Now().Add(peerCooldown)
-	if !wasDown {
+	if opened && b.announce(host, true) {
 		b.log.Warn("cache.peers: peer did not answer; rendering its variants here for a while", "peer", host, "err", err)
 	}
+}
+
+// announce records host as down (or back) and reports whether that is news,
+// so that a peer that stays down is logged once, not once per cooldown.
+func (b *peerBreakers) announce(host string, down bool) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.down[host] == down {
+		return false
+	}
+	if down {
+		b.down[host] = true
+	} else {
+		delete(b.down, host)
+	}
+	return true
 }
 
 // isTimeout reports whether err is a request that connected but was not

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/pixmill/pixmill/internal/breaker"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -161,17 +163,18 @@ func TestPeerBreaker(t *testing.T) {
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
 	timeout := context.DeadlineExceeded
 	tests := []struct {
-		name     string
-		errs     []error
-		skipped  bool
-		timeouts int
+		name        string
+		errs        []error
+		skipped     bool
+		nextTimeout bool // one more timeout opens it
 	}{
-		{"caller left", []error{context.Canceled}, false, 0},
-		{"refused", []error{refused}, true, 0},
-		{"one timeout", []error{timeout}, false, 1},
-		{"timeouts in a row", []error{timeout, timeout, timeout}, true, 0},
-		{"an answer between timeouts", []error{timeout, timeout, nil, timeout, timeout}, false, 2},
-		{"refused after a timeout", []error{timeout, refused}, true, 0},
+		{"caller left", []error{context.Canceled, context.Canceled}, false, false},
+		{"refused", []error{refused}, true, true},
+		{"one timeout", []error{timeout}, false, false},
+		{"timeouts in a row", []error{timeout, timeout, timeout}, true, true},
+		{"an answer between timeouts", []error{timeout, timeout, nil, timeout}, false, false},
+		{"two timeouts since the answer", []error{timeout, nil, timeout, timeout}, false, true},
+		{"refused after a timeout", []error{timeout, refused}, true, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -182,24 +185,42 @@ func TestPeerBreaker(t *testing.T) {
 			if err := b.check("p:1"); errors.Is(err, errPeerDown) != tc.skipped {
 				t.Errorf("skipped = %v, want %v", err != nil, tc.skipped)
 			}
-			if b.timeouts["p:1"] != tc.timeouts {
-				t.Errorf("timeouts in a row %d, want %d", b.timeouts["p:1"], tc.timeouts)
+			if !tc.skipped {
+				b.record("p:1", timeout)
+				if err := b.check("p:1"); errors.Is(err, errPeerDown) != tc.nextTimeout {
+					t.Errorf("after one more timeout skipped = %v, want %v", err != nil, tc.nextTimeout)
+				}
 			}
 			if err := b.check("p:2"); err != nil {
 				t.Errorf("another peer skipped: %v", err)
 			}
 		})
 	}
+	// After the cooldown one trial goes to the peer; its answer closes the
+	// breaker and is logged once.
+	var c clock
+	c.t = time.Now()
 	b := newPeerBreakers(quiet())
+	b.peer["p:1"] = breaker.New(peerTimeoutsToOpen, peerCooldown).WithClock(c.now)
 	b.record("p:1", refused)
-	b.mu.Lock()
-	b.down["p:1"] = time.Now().Add(-time.Second) // the cooldown is over
-	b.mu.Unlock()
+	b.record("p:1", refused)
+	if !b.down["p:1"] || b.check("p:1") == nil {
+		t.Fatal("a refused peer is not skipped")
+	}
+	c.t = c.t.Add(peerCooldown + time.Second)
 	if err := b.check("p:1"); err != nil {
-		t.Errorf("still skipped after the cooldown: %v", err)
+		t.Fatalf("no trial after the cooldown: %v", err)
+	}
+	if err := b.check("p:1"); err == nil {
+		t.Fatal("a second call while the trial is in flight")
 	}
 	b.record("p:1", nil)
-	if len(b.down) != 0 {
-		t.Errorf("an answer did not close the breaker: %v", b.down)
+	if b.down["p:1"] || b.check("p:1") != nil {
+		t.Errorf("an answer did not close the breaker")
 	}
 }
+
+// clock is a settable time for a breaker's cooldown.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }

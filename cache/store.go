@@ -12,7 +12,6 @@ import (
 	"io"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"gocloud.dev/blob"
@@ -22,6 +21,8 @@ import (
 	_ "gocloud.dev/blob/memblob"   // mem://
 	_ "gocloud.dev/blob/s3blob"    // s3://
 	"gocloud.dev/gcerrors"
+
+	"github.com/pixmill/pixmill/internal/breaker"
 )
 
 // StoreConfig is the durable derivative store: finished entries kept in a
@@ -67,11 +68,9 @@ type Store struct {
 	closed bool
 
 	// A store that is down would make every L1 miss wait its timeout
-	// before rendering. After breakerFailures failures in a row, reads
-	// and writes are skipped for breakerCooldown; then they are tried
-	// again, and the first success closes the breaker.
-	failures  atomic.Int32
-	openUntil atomic.Int64 // unix nanoseconds
+	// before rendering: after breakerFailures failures in a row, reads and
+	// writes skip it for breakerCooldown, then one trial call decides.
+	health *breaker.Breaker
 }
 
 const (
@@ -79,18 +78,13 @@ const (
 	breakerCooldown = 5 * time.Second
 )
 
-// open reports whether the breaker skips the store now.
-func (s *Store) open() bool { return time.Now().UnixNano() < s.openUntil.Load() }
-
-// outcome records whether the store answered (a missing object is an
-// answer).
-func (s *Store) outcome(err error) {
+// record reports a call the breaker allowed: whether the store answered (a
+// missing object is an answer).
+func (s *Store) record(err error) {
 	if err == nil {
-		s.failures.Store(0)
-		return
-	}
-	if s.failures.Add(1) >= breakerFailures {
-		s.openUntil.Store(time.Now().Add(breakerCooldown).UnixNano())
+		s.health.Success()
+	} else {
+		s.health.Failure()
 	}
 }
 
@@ -116,7 +110,7 @@ func newStore(b *blob.Bucket, cfg StoreConfig, obs StoreObserver) *Store {
 	if cfg.Workers <= 0 {
 		cfg.Workers = d.Workers
 	}
-	s := &Store{cfg: cfg, obs: obs, bucket: b, writes: make(chan *Entry, cfg.Queue)}
+	s := &Store{cfg: cfg, obs: obs, bucket: b, writes: make(chan *Entry, cfg.Queue), health: breaker.New(breakerFailures, breakerCooldown)}
 	for range cfg.Workers {
 		s.wg.Add(1)
 		go s.writer()
@@ -156,7 +150,7 @@ func objectKey(sourceKey, etag string) string {
 // is (nil, nil); any other failure, a timeout included, is an error the
 // caller answers by rendering.
 func (s *Store) Get(ctx context.Context, sourceKey, etag string) (*Entry, error) {
-	if s.open() {
+	if !s.health.Allow() {
 		s.lookup("skipped")
 		return nil, errBreakerOpen
 	}
@@ -166,13 +160,13 @@ func (s *Store) Get(ctx context.Context, sourceKey, etag string) (*Entry, error)
 	b, err := s.bucket.ReadAll(ctx, objectKey(sourceKey, etag))
 	s.duration("read", start)
 	notFound := gcerrors.Code(err) == gcerrors.NotFound
-	if notFound || ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		// not the caller leaving: the store's own answer, or its silence
-		if notFound {
-			s.outcome(nil)
-		} else {
-			s.outcome(err)
-		}
+	switch {
+	case notFound:
+		s.record(nil)
+	case ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		s.record(err) // the store's own answer, or its silence
+	default:
+		s.health.Release() // the caller left; says nothing about the store
 	}
 	if notFound {
 		s.lookup("miss")
@@ -204,7 +198,7 @@ func (s *Store) Put(e *Entry) {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if s.closed || s.open() {
+	if s.closed || s.health.Refusing() {
 		s.failure("dropped")
 		return
 	}
@@ -218,12 +212,12 @@ func (s *Store) Put(e *Entry) {
 func (s *Store) writer() {
 	defer s.wg.Done()
 	for e := range s.writes {
-		if s.open() { // queued before the breaker opened
+		if !s.health.Allow() { // queued before the breaker opened
 			s.failure("dropped")
 			continue
 		}
 		err := s.write(e)
-		s.outcome(err)
+		s.record(err)
 		if err != nil {
 			s.failure("write")
 		}

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/pixmill/pixmill/internal/breaker"
 )
 
 func storeAt(t *testing.T, dir string, obs StoreObserver) *Store {
@@ -167,7 +169,7 @@ func TestStorePurgeSource(t *testing.T) {
 // TestStorePutNeverBlocks: a full queue drops the write and counts it.
 func TestStorePutNeverBlocks(t *testing.T) {
 	var dropped atomic.Int32
-	st := &Store{writes: make(chan *Entry, 1), obs: StoreObserver{Failure: func(op string) {
+	st := &Store{writes: make(chan *Entry, 1), health: breaker.New(breakerFailures, breakerCooldown), obs: StoreObserver{Failure: func(op string) {
 		if op == "dropped" {
 			dropped.Add(1)
 		}
@@ -240,6 +242,8 @@ func TestStoreBreaker(t *testing.T) {
 			misses.Add(1)
 		}
 	}})
+	c := &clock{t: time.Now()}
+	st.health = breaker.New(breakerFailures, breakerCooldown).WithClock(c.now)
 	ctx := context.Background()
 	for range 2 * breakerFailures { // misses keep it closed
 		if e, err := st.Get(ctx, "a.jpg", `"none"`); e != nil || err != nil {
@@ -265,17 +269,17 @@ func TestStoreBreaker(t *testing.T) {
 	if skipped.Load() != 3 || misses.Load() != 2*breakerFailures {
 		t.Fatalf("skipped %d, misses %d; want 3, %d", skipped.Load(), misses.Load(), 2*breakerFailures)
 	}
-	if !st.open() {
+	if !st.health.Refusing() {
 		t.Fatal("breaker closed after failures")
 	}
-	st.openUntil.Store(0) // the cooldown has passed; the store is back
+	c.t = c.t.Add(breakerCooldown + time.Second) // the cooldown has passed; the store is back
 	if err := os.Remove(dir); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if e, err := st.Get(ctx, "a.jpg", `"x"`); e != nil || err != nil || st.failures.Load() != 0 {
-		t.Fatalf("store back: %v, %v, failures %d; want a miss that resets the count", e, err, st.failures.Load())
+	if e, err := st.Get(ctx, "a.jpg", `"x"`); e != nil || err != nil || st.health.Refusing() {
+		t.Fatalf("store back: %v, %v, refusing %v; want a miss that closes the breaker", e, err, st.health.Refusing())
 	}
 }

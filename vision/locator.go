@@ -3,11 +3,11 @@ package vision
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
+	"github.com/pixmill/pixmill/internal/breaker"
 	"github.com/pixmill/pixmill/internal/flight"
 )
 
@@ -58,11 +58,7 @@ type Locator struct {
 	obs    Observer
 	cache  *lru.Cache[string, Regions]
 	flight flight.Group[string, Regions]
-
-	mu       sync.Mutex
-	failures int
-	openTill time.Time
-	trial    bool // a half-open trial is in flight
+	health *breaker.Breaker
 }
 
 // NewLocator wraps a sidecar client; zero fields of cfg take the defaults.
@@ -84,7 +80,7 @@ func NewLocator(client Analyzer, cfg LocatorConfig, obs Observer) *Locator {
 		cfg.PreviewLongSide = d.PreviewLongSide
 	}
 	c, _ := lru.New[string, Regions](cfg.CacheSize)
-	return &Locator{client: client, cfg: cfg, obs: obs, cache: c}
+	return &Locator{client: client, cfg: cfg, obs: obs, cache: c, health: breaker.New(cfg.BreakerFailures, cfg.BreakerCooldown)}
 }
 
 // ErrBreakerOpen is the breaker refusing to try the sidecar.
@@ -125,15 +121,16 @@ func (l *Locator) regions(ctx context.Context, id string, preview Preview) (Regi
 }
 
 func (l *Locator) analyze(ctx context.Context, preview Preview) (Regions, error) {
-	if !l.allow() {
+	if !l.health.Allow() {
 		l.result("breaker_open")
 		return Regions{}, ErrBreakerOpen
 	}
 	pix, w, h, err := preview(l.cfg.PreviewLongSide)
 	if err != nil {
-		l.settle(true) // not the sidecar's fault: do not count it
+		l.health.Release() // not the sidecar's fault: do not count it
 		return Regions{}, err
 	}
+	callerCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
 	defer cancel()
 	start := time.Now()
@@ -151,7 +148,14 @@ func (l *Locator) analyze(ctx context.Context, preview Preview) (Regions, error)
 	default:
 		l.result("error")
 	}
-	l.settle(err == nil || blamesPreview(err))
+	switch {
+	case err == nil || blamesPreview(err):
+		l.health.Success()
+	case callerCtx.Err() != nil:
+		l.health.Release() // the request left; says nothing about the sidecar
+	default:
+		l.health.Failure()
+	}
 	return r, err
 }
 
@@ -160,35 +164,6 @@ func (l *Locator) analyze(ctx context.Context, preview Preview) (Regions, error)
 func blamesPreview(err error) bool {
 	var se *StatusError
 	return errors.As(err, &se) && se.Code >= 400 && se.Code < 500
-}
-
-// allow is the breaker: closed, it lets every call through; open, none
-// until the cooldown ends; then one trial call decides.
-func (l *Locator) allow() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.failures < l.cfg.BreakerFailures {
-		return true
-	}
-	if time.Now().Before(l.openTill) || l.trial {
-		return false
-	}
-	l.trial = true
-	return true
-}
-
-func (l *Locator) settle(ok bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.trial = false
-	if ok {
-		l.failures = 0
-		return
-	}
-	l.failures++
-	if l.failures >= l.cfg.BreakerFailures {
-		l.openTill = time.Now().Add(l.cfg.BreakerCooldown)
-	}
 }
 
 func (l *Locator) result(r string) {
