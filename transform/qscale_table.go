@@ -2,19 +2,48 @@
 
 package transform
 
-// qScale maps a JPEG quality to the WebP (webp-e4) and AVIF (avif-e3) qualities
+// qScales map a JPEG quality to the WebP (webp-e4) and AVIF (avif-e3) qualities
 // whose median butteraugli 3-norm distance on the benchmark's photos and
-// faces at 800 px matches JPEG's at that quality (docs/benchmarks/quality.md).
-var qScale = []qScaleRow{
-	{JPEG: 40, WebP: 47, AVIF: 45, Distance: 1.702},
-	{JPEG: 45, WebP: 53, AVIF: 47, Distance: 1.593},
-	{JPEG: 50, WebP: 60, AVIF: 50, Distance: 1.483},
-	{JPEG: 55, WebP: 64, AVIF: 51, Distance: 1.420},
-	{JPEG: 60, WebP: 69, AVIF: 52, Distance: 1.357},
-	{JPEG: 65, WebP: 75, AVIF: 54, Distance: 1.263},
-	{JPEG: 70, WebP: 77, AVIF: 57, Distance: 1.169},
-	{JPEG: 75, WebP: 79, AVIF: 60, Distance: 1.105},
-	{JPEG: 80, WebP: 82, AVIF: 64, Distance: 1.008},
-	{JPEG: 85, WebP: 87, AVIF: 74, Distance: 0.891},
-	{JPEG: 90, WebP: 97, AVIF: 88, Distance: 0.612},
+// faces (landscape: the width is the longer side) matches JPEG's at that
+// quality, one table per measured width (docs/benchmarks/quality.md).
+var qScales = []qScaleAt{
+	{Side: 400, Rows: []qScaleRow{
+		{JPEG: 40, WebP: 42, AVIF: 43, Distance: 1.823},
+		{JPEG: 45, WebP: 45, AVIF: 44, Distance: 1.751},
+		{JPEG: 50, WebP: 49, AVIF: 46, Distance: 1.680},
+		{JPEG: 55, WebP: 53, AVIF: 48, Distance: 1.607},
+		{JPEG: 60, WebP: 57, AVIF: 49, Distance: 1.533},
+		{JPEG: 65, WebP: 64, AVIF: 51, Distance: 1.436},
+		{JPEG: 70, WebP: 71, AVIF: 53, Distance: 1.338},
+		{JPEG: 75, WebP: 78, AVIF: 58, Distance: 1.189},
+		{JPEG: 80, WebP: 81, AVIF: 63, Distance: 1.076},
+		{JPEG: 85, WebP: 84, AVIF: 69, Distance: 0.985},
+		{JPEG: 90, WebP: 97, AVIF: 87, Distance: 0.645},
+	}},
+	{Side: 800, Rows: []qScaleRow{
+		{JPEG: 40, WebP: 47, AVIF: 45, Distance: 1.702},
+		{JPEG: 45, WebP: 53, AVIF: 47, Distance: 1.593},
+		{JPEG: 50, WebP: 60, AVIF: 50, Distance: 1.483},
+		{JPEG: 55, WebP: 64, AVIF: 51, Distance: 1.420},
+		{JPEG: 60, WebP: 69, AVIF: 52, Distance: 1.357},
+		{JPEG: 65, WebP: 75, AVIF: 54, Distance: 1.263},
+		{JPEG: 70, WebP: 77, AVIF: 57, Distance: 1.169},
+		{JPEG: 75, WebP: 79, AVIF: 60, Distance: 1.105},
+		{JPEG: 80, WebP: 82, AVIF: 64, Distance: 1.008},
+		{JPEG: 85, WebP: 87, AVIF: 74, Distance: 0.891},
+		{JPEG: 90, WebP: 97, AVIF: 88, Distance: 0.612},
+	}},
+	{Side: 1600, Rows: []qScaleRow{
+		{JPEG: 40, WebP: 50, AVIF: 46, Distance: 1.634},
+		{JPEG: 45, WebP: 54, AVIF: 47, Distance: 1.575},
+		{JPEG: 50, WebP: 59, AVIF: 49, Distance: 1.515},
+		{JPEG: 55, WebP: 67, AVIF: 51, Distance: 1.394},
+		{JPEG: 60, WebP: 76, AVIF: 54, Distance: 1.274},
+		{JPEG: 65, WebP: 78, AVIF: 57, Distance: 1.191},
+		{JPEG: 70, WebP: 80, AVIF: 60, Distance: 1.109},
+		{JPEG: 75, WebP: 83, AVIF: 63, Distance: 1.042},
+		{JPEG: 80, WebP: 87, AVIF: 72, Distance: 0.916},
+		{JPEG: 85, WebP: 91, AVIF: 80, Distance: 0.807},
+		{JPEG: 90, WebP: 96, AVIF: 89, Distance: 0.625},
+	}},
 }

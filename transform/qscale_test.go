@@ -6,13 +6,18 @@ import (
 	"github.com/pixmill/pixmill/transform/spec"
 )
 
-// withTable runs f with qScale replaced by rows.
-func withTable(t *testing.T, rows []qScaleRow, f func()) {
+// withTables runs f with qScales replaced by tables.
+func withTables(t *testing.T, tables []qScaleAt, f func()) {
 	t.Helper()
-	saved := qScale
-	qScale = rows
-	defer func() { qScale = saved }()
+	saved := qScales
+	qScales = tables
+	defer func() { qScales = saved }()
 	f()
+}
+
+// withTable runs f with one table for every size.
+func withTable(t *testing.T, rows []qScaleRow, f func()) {
+	withTables(t, []qScaleAt{{Side: 800, Rows: rows}}, f)
 }
 
 func TestScaledQuality(t *testing.T) {
@@ -35,8 +40,37 @@ func TestScaledQuality(t *testing.T) {
 	}
 	withTable(t, table, func() {
 		for _, tt := range tests {
-			if got := scaledQuality(tt.f, tt.q); got != tt.want {
-				t.Errorf("scaledQuality(%s, %d) = %d, want %d", tt.f, tt.q, got, tt.want)
+			for _, side := range []int{100, 800, 3000} { // one table serves every size
+				if got := scaledQuality(tt.f, tt.q, side); got != tt.want {
+					t.Errorf("scaledQuality(%s, %d, %d) = %d, want %d", tt.f, tt.q, side, got, tt.want)
+				}
+			}
+		}
+	})
+}
+
+func TestScaledQualityBySize(t *testing.T) {
+	tables := []qScaleAt{
+		{Side: 400, Rows: []qScaleRow{{JPEG: 80, WebP: 80, AVIF: 60}}},
+		{Side: 1600, Rows: []qScaleRow{{JPEG: 80, WebP: 90, AVIF: 72}}},
+	}
+	tests := []struct {
+		f          spec.Format
+		side, want int
+	}{
+		{spec.FormatAVIF, 400, 60},
+		{spec.FormatAVIF, 1600, 72},
+		{spec.FormatAVIF, 800, 66},  // halfway in log size: 60 + 12/2
+		{spec.FormatWebP, 800, 85},  // 80 + 10/2
+		{spec.FormatWebP, 566, 83},  // a quarter of the way in log size (566 ≈ 400·2^0.5): 80 + 10/4, rounded
+		{spec.FormatAVIF, 100, 60},  // below the smallest size: its table
+		{spec.FormatAVIF, 4000, 72}, // above the largest: its table
+		{spec.FormatJPEG, 1600, 80}, // JPEG is the scale at every size
+	}
+	withTables(t, tables, func() {
+		for _, tt := range tests {
+			if got := scaledQuality(tt.f, 80, tt.side); got != tt.want {
+				t.Errorf("scaledQuality(%s, 80, %d) = %d, want %d", tt.f, tt.side, got, tt.want)
 			}
 		}
 	})
@@ -67,58 +101,82 @@ func TestConfigQuality(t *testing.T) {
 	}
 	withTable(t, table, func() {
 		for _, tt := range tests {
-			if got := tt.cfg.quality(tt.f, tt.opts); got != tt.want {
+			if got := tt.cfg.quality(tt.f, tt.opts, 800); got != tt.want {
 				t.Errorf("%s: quality = %d, want %d", tt.name, got, tt.want)
 			}
 		}
 	})
 }
 
-// TestQScaleTable checks the generated table: JPEG rising, and the WebP
-// and AVIF qualities never falling as JPEG's rise (a regenerated table
-// from noisy curves could break that).
+// TestQScaleTable checks the generated tables: sizes rising, and in each
+// JPEG rising and the WebP and AVIF qualities never falling as JPEG's rise
+// (a regenerated table from noisy curves could break that).
 func TestQScaleTable(t *testing.T) {
-	if len(qScale) < 2 {
-		t.Fatalf("qScale has %d rows", len(qScale))
+	if len(qScales) < 2 {
+		t.Fatalf("qScales has %d sizes", len(qScales))
 	}
-	for i := 1; i < len(qScale); i++ {
-		a, b := qScale[i-1], qScale[i]
-		if b.JPEG <= a.JPEG || b.WebP < a.WebP || b.AVIF < a.AVIF {
-			t.Errorf("row %d %+v after %+v: not monotonic", i, b, a)
+	for i, tab := range qScales {
+		if i > 0 && tab.Side <= qScales[i-1].Side {
+			t.Errorf("size %d after %d", tab.Side, qScales[i-1].Side)
+		}
+		if len(tab.Rows) < 2 {
+			t.Fatalf("%d px: %d rows", tab.Side, len(tab.Rows))
+		}
+		for i := 1; i < len(tab.Rows); i++ {
+			a, b := tab.Rows[i-1], tab.Rows[i]
+			if b.JPEG <= a.JPEG || b.WebP < a.WebP || b.AVIF < a.AVIF {
+				t.Errorf("%d px: row %d %+v after %+v: not monotonic", tab.Side, i, b, a)
+			}
 		}
 	}
+}
+
+// rowFor is the q80 row of the table for the size nearest side (below
+// the smallest size, the smallest's).
+func rowFor(t *testing.T, side, q int) qScaleRow {
+	t.Helper()
+	tab := qScales[0]
+	for _, x := range qScales {
+		if x.Side <= side {
+			tab = x
+		}
+	}
+	for _, r := range tab.Rows {
+		if r.JPEG == q {
+			return r
+		}
+	}
+	t.Fatalf("the %d px table has no row for JPEG %d", tab.Side, q)
+	return qScaleRow{}
 }
 
 // TestAutoFormatAtMappedQuality: f=auto,q=80 gives each browser its best
 // format at the quality the table maps 80 to, and a per-format override
 // wins for its own format only.
 func TestAutoFormatAtMappedQuality(t *testing.T) {
-	var row qScaleRow
-	for _, r := range qScale {
-		if r.JPEG == 80 {
-			row = r
-		}
-	}
-	if row.JPEG == 0 {
-		t.Fatal("the table has no row for JPEG 80")
+	small, large := rowFor(t, 200, 80), rowFor(t, 1600, 80)
+	if large.AVIF == small.AVIF {
+		t.Fatalf("the 1600 px table maps q80 to AVIF %d like the smallest: the size case below tests nothing", large.AVIF)
 	}
 	tests := []struct {
 		name   string
+		width  int
 		accept string
 		q      spec.FormatQualities
 		format spec.Format
 		want   int
 	}{
-		{"avif browser", chromeAccept, spec.FormatQualities{}, spec.FormatAVIF, row.AVIF},
-		{"webp browser", safari14, spec.FormatQualities{}, spec.FormatWebP, row.WebP},
-		{"jpeg browser", "*/*", spec.FormatQualities{}, spec.FormatJPEG, 80},
-		{"avif override", chromeAccept, spec.FormatQualities{AVIF: 50, WebP: 70}, spec.FormatAVIF, 50},
-		{"webp override", safari14, spec.FormatQualities{AVIF: 50, WebP: 70}, spec.FormatWebP, 70},
-		{"override of another format", "*/*", spec.FormatQualities{AVIF: 50}, spec.FormatJPEG, 80},
+		{"avif browser", 200, chromeAccept, spec.FormatQualities{}, spec.FormatAVIF, small.AVIF},
+		{"avif browser, large image", 1600, chromeAccept, spec.FormatQualities{}, spec.FormatAVIF, large.AVIF},
+		{"webp browser", 200, safari14, spec.FormatQualities{}, spec.FormatWebP, small.WebP},
+		{"jpeg browser", 200, "*/*", spec.FormatQualities{}, spec.FormatJPEG, 80},
+		{"avif override", 200, chromeAccept, spec.FormatQualities{AVIF: 50, WebP: 70}, spec.FormatAVIF, 50},
+		{"webp override", 200, safari14, spec.FormatQualities{AVIF: 50, WebP: 70}, spec.FormatWebP, 70},
+		{"override of another format", 200, "*/*", spec.FormatQualities{AVIF: 50}, spec.FormatJPEG, 80},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := spec.Options{Width: 200, Format: spec.FormatAuto, Quality: 80, QualityFor: tt.q}
+			opts := spec.Options{Width: tt.width, Format: spec.FormatAuto, Quality: 80, QualityFor: tt.q}
 			res := renderFile(t, "photos/forest_path.jpg", opts, tt.accept)
 			if res.Format != tt.format || sniffOutput(res.Body) != tt.format {
 				t.Fatalf("format %s (bytes say %s), want %s", res.Format, sniffOutput(res.Body), tt.format)

@@ -104,7 +104,7 @@ func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN
 	var met, missed []byte
 	var metD, missedD float64
 	missedQ := 0
-	q := scaledQuality(f, lvl.JPEG)
+	q := scaledQuality(f, lvl.JPEG, longSide(img))
 	for a.Encodes < maxN {
 		a.Encodes++
 		body, err := encodeAt(q)

@@ -11,7 +11,7 @@ import (
 // URL sets it (see fitBytes).
 func encode(s *state) error {
 	p := s.plan
-	q := s.cfg.quality(p.Format, p.Options)
+	q := s.cfg.quality(p.Format, p.Options, longSide(s.img))
 	if p.Options.MaxBytes > 0 {
 		return fitBytes(s, q)
 	}

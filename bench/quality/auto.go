@@ -53,7 +53,7 @@ func checkAuto(rows []row, corpus, out string) error {
 			if err != nil {
 				return err
 			}
-			_, ms1, err := encodeTimed(ref, v, transform.ScaledQuality(v.Format, 80))
+			_, ms1, err := encodeTimed(ref, v, transform.ScaledQuality(v.Format, 80, 800))
 			if err != nil {
 				return err
 			}

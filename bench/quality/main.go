@@ -115,15 +115,15 @@ type image struct {
 func imageSet(quick bool) []image {
 	set := []image{
 		{"kleiber_bird", "photo", "photos/kleiber_bird_20mp.jpg", true},
-		{"forest_path", "photo", "photos/forest_path.jpg", false},
-		{"sunset", "photo", "photos/sunset_12mp_progressive.jpg", false},
-		{"colorful_cups", "photo", "photos/object_colorful_cups_progressive.jpg", false},
-		{"ladybird_macro", "photo", "photos/ladybird_macro.jpg", false},
-		{"group_portrait", "face", "faces/group_portrait_1.jpg", false},
-		{"graphic", "graphic", "", false},
+		{"forest_path", "photo", "photos/forest_path.jpg", true},
+		{"sunset", "photo", "photos/sunset_12mp_progressive.jpg", true},
+		{"colorful_cups", "photo", "photos/object_colorful_cups_progressive.jpg", true},
+		{"ladybird_macro", "photo", "photos/ladybird_macro.jpg", true},
+		{"group_portrait", "face", "faces/group_portrait_1.jpg", true},
+		{"graphic", "graphic", "", true},
 		{"screenshot", "screenshot", "", true},
-		{"text", "text", "", false},
-		{"gradient", "gradient", "", false},
+		{"text", "text", "", true},
+		{"gradient", "gradient", "", true},
 	}
 	if quick {
 		keep := map[string]bool{"forest_path": true, "colorful_cups": true, "screenshot": true, "gradient": true}
