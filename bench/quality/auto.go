@@ -30,8 +30,9 @@ func checkAuto(rows []row, corpus, out string) error {
 		dist, ours, ms, ms1 float64
 	}
 	var s strings.Builder
-	fmt.Fprintf(&s, "# q=auto against butteraugli\n\nWritten by `go run ./bench/quality -auto`: `q=auto` (medium: the in-process "+
-		"distance of JPEG q80 on the photos, %.3f) on each image at 800 px, default knobs, at most 4 encodes; each kept "+
+	fmt.Fprintf(&s, "# q=auto against butteraugli\n\nWritten by `go run ./bench/quality -auto`: `q=auto` (medium: butteraugli target "+
+		"%.3f, JPEG q80's median on the training photos; each format's threshold on the in-process distance from transform/auto_targets.go) "+
+		"on each image, training and holdout, at 800 px, default knobs, at most 4 encodes; each kept "+
 		"encode judged by butteraugli (3-norm). CPU: process CPU time of the whole search against one encode at the "+
 		"table's q80 setting (decode and resize, common to both, are outside both), on a shared machine.\n\n", transform.AutoTarget(spec.AutoMedium))
 	for _, name := range []string{"jpeg", tableWebP, tableAVIF} {
@@ -93,13 +94,13 @@ func checkAuto(rows []row, corpus, out string) error {
 				break
 			}
 		}
-		fmt.Fprintf(&s, "## %s\n\nWorst butteraugli under q=auto: %.3f (JPEG q80's median on the photos: 1.008). ", v.Name, worst)
+		fmt.Fprintf(&s, "## %s\n\nWorst butteraugli under q=auto: %.3f (target: %.3f). ", v.Name, worst, transform.AutoTarget(spec.AutoMedium))
 		if fixedQ == 0 {
 			s.WriteString("No fixed quality of the grid keeps every image that good.\n\n")
 		} else {
 			fmt.Fprintf(&s, "The one fixed quality keeping every image at least that good: q%d.\n\n", fixedQ)
 		}
-		s.WriteString("| image | class | q=auto q | encodes | bytes | butteraugli | in-process | fixed q bytes | saving | CPU vs one encode |\n|---|---|---|---|---|---|---|---|---|---|\n")
+		s.WriteString("| image | set | class | q=auto q | encodes | bytes | butteraugli | in-process | fixed q bytes | saving | CPU vs one encode |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 		var ratios []float64
 		saving := map[string][]float64{}
 		for _, p := range picks {
@@ -112,7 +113,11 @@ func checkAuto(rows []row, corpus, out string) error {
 				saving[p.im.Class] = append(saving[p.im.Class], x)
 			}
 			ratios = append(ratios, p.ms/max(p.ms1, 0.01))
-			fmt.Fprintf(&s, "| %s | %s | %d | %d | %d | %.3f | %.3f | %s | %s | %.1fx |\n", p.im.Name, p.im.Class, p.q, p.encodes, p.bytes, p.dist, p.ours, fixed, sv, p.ms/max(p.ms1, 0.01))
+			set := "training"
+			if p.im.Holdout {
+				set = "holdout"
+			}
+			fmt.Fprintf(&s, "| %s | %s | %s | %d | %d | %d | %.3f | %.3f | %s | %s | %.1fx |\n", p.im.Name, set, p.im.Class, p.q, p.encodes, p.bytes, p.dist, p.ours, fixed, sv, p.ms/max(p.ms1, 0.01))
 		}
 		fmt.Fprintf(&s, "\nMedian CPU of the search against one encode: %.1fx. Median saving per class against the fixed quality:", median(ratios))
 		for _, cl := range classes {
