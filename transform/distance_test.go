@@ -94,9 +94,8 @@ func TestDistanceIdenticalIsZero(t *testing.T) {
 
 // TestDistanceSeesBanding: on a smooth gradient, posterising (bands of 6
 // levels, as a coarse quantiser leaves) scores clearly worse than fine
-// random dither of about the same PSNR, as butteraugli scores them; the
-// SSIM distance shipped before could not tell banding on a gradient from
-// harmless noise.
+// random dither of the same PSNR, as butteraugli scores them
+// (butteraugli_main: 2.231 against 1.275, 3-norm, 1.75×).
 func TestDistanceSeesBanding(t *testing.T) {
 	const w, h = 512, 320
 	grad := func(x, y int) float64 { return 40 + 160*float64(x)/w + 20*float64(y)/h }
@@ -133,7 +132,8 @@ func TestDistanceSeesBanding(t *testing.T) {
 
 // TestDistanceSeesRingingByFlatEdge: the same ripple scores far more in
 // the flat area next to a sharp edge (where JPEG's and AVIF's ringing
-// shows) than inside texture (where it hides).
+// shows) than inside texture (where it hides). butteraugli_main scores
+// these two images 0.847 and 0.484 (3-norm), 1.75×.
 func TestDistanceSeesRingingByFlatEdge(t *testing.T) {
 	const w, h = 512, 256
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -173,8 +173,8 @@ func TestDistanceSeesRingingByFlatEdge(t *testing.T) {
 	})
 	df, dt := distanceOf(t, ref, flatRing), distanceOf(t, ref, texRing)
 	t.Logf("ringing by the flat edge %.3f, in texture %.3f", df, dt)
-	if df < 2*dt || df <= 0 {
-		t.Errorf("ringing by the flat edge %.3f, in texture %.3f: want the flat one at least twice", df, dt)
+	if df < 1.5*dt || df <= 0 {
+		t.Errorf("ringing by the flat edge %.3f, in texture %.3f: want the flat one at least 1.5×", df, dt)
 	}
 }
 

@@ -51,12 +51,20 @@ var bandWeightSets = [][masked.Bands + 1]float64{
 	{0.5, 1, 1, 1},
 	{0.25, 1, 1, 0.5},
 	{0.25, 0.5, 1, 1},
+	{0.25, 0.5, 1, 2},
+	{0.25, 0.5, 0.5, 1},
+	{0.125, 0.25, 1, 1},
+	{0.125, 0.5, 1, 1},
+	{0, 0.5, 1, 1},
+	{0, 0.25, 1, 1},
+	{0, 0, 1, 1},
+	{0.25, 0.25, 0.5, 1},
 	{1, 0.5, 0.25, 0},
 	{1, 1, 0, 0},
 	{1, 0, 0, 0},
 }
 
-var chromaWeights = []float64{0, 0.25, 0.5, 1}
+var chromaWeights = []float64{0, 0.25, 0.5, 1, 1.5, 2}
 
 // autoMargin is the safety margin taken off each calibrated threshold:
 // the thresholds are the training set's tightest images' own, and a new
@@ -445,6 +453,7 @@ type calibration struct {
 	threshold map[string]map[spec.AutoLevel]float64 // variant → level → threshold, margin applied
 	train     map[string]map[spec.AutoLevel]guarantee
 	holdout   map[string]map[spec.AutoLevel]guarantee
+	all       map[string]map[spec.AutoLevel]guarantee // training and holdout together
 	score     float64 // mean training saving over formats and levels
 	spearman  float64 // pooled, training
 	hoSpear   float64 // pooled, holdout
@@ -475,14 +484,16 @@ func calibrate(obs []encodeObs, c metricCandidate, targets map[spec.AutoLevel]fl
 		classOf[im.Name] = im.Class
 	}
 	cal := calibration{c: c, threshold: map[string]map[spec.AutoLevel]float64{},
-		train: map[string]map[spec.AutoLevel]guarantee{}, holdout: map[string]map[spec.AutoLevel]guarantee{}}
+		train: map[string]map[spec.AutoLevel]guarantee{}, holdout: map[string]map[spec.AutoLevel]guarantee{}, all: map[string]map[spec.AutoLevel]guarantee{}}
 	var n int
 	for _, v := range calibVariants {
 		cal.threshold[v] = map[spec.AutoLevel]float64{}
 		cal.train[v] = map[spec.AutoLevel]guarantee{}
 		cal.holdout[v] = map[spec.AutoLevel]guarantee{}
+		cal.all[v] = map[spec.AutoLevel]guarantee{}
 		tc := imageCurves(obs, c, v, isTrain)
 		hc := imageCurves(obs, c, v, isHoldout)
+		ac := imageCurves(obs, c, v, func(image) bool { return true })
 		for i, l := range levelDefs {
 			target := targets[l.Level]
 			t := math.Inf(1)
@@ -503,6 +514,7 @@ func calibrate(obs []encodeObs, c metricCandidate, targets map[spec.AutoLevel]fl
 			g := judge(tc, classOf, t, target)
 			cal.train[v][l.Level] = g
 			cal.holdout[v][l.Level] = judge(hc, classOf, t, target)
+			cal.all[v][l.Level] = judge(ac, classOf, t, target)
 			if s := g.saving(); !math.IsNaN(s) {
 				cal.score += s
 				n++
@@ -608,6 +620,24 @@ func checkMetricVariants(rows []row, corpus, out, targets, cache string) error {
 	fmt.Fprintf(&s, "\n## Chosen: %s\n\nThresholds: each format's and level's calibrated threshold less %.0f %% (autoMargin). "+
 		"Training: by construction no image is over its target before the margin. Holdout: the same thresholds, frozen.\n\n", best.c.name, 100*autoMargin)
 	guaranteeTable(&s, chosen, lt)
+	s.WriteString("\nPer class, all images, each image's bytes under the threshold against its bytes at the set's fixed quality (median per class; reachable images):\n\n| format | level |")
+	for _, cl := range classes {
+		fmt.Fprintf(&s, " %s |", cl)
+	}
+	s.WriteString("\n|---|---|" + strings.Repeat("---|", len(classes)) + "\n")
+	for _, v := range calibVariants {
+		for _, l := range levelDefs {
+			fmt.Fprintf(&s, "| %s | %s |", v, l.Level)
+			for _, cl := range classes {
+				if xs := chosen.all[v][l.Level].perClass[cl]; len(xs) > 0 {
+					fmt.Fprintf(&s, " %+.0f %% |", 100*median(xs))
+				} else {
+					s.WriteString(" — |")
+				}
+			}
+			s.WriteString("\n")
+		}
+	}
 	s.WriteString("\n### Without the margin\n\n")
 	guaranteeTable(&s, best, lt)
 	s.WriteString("\n### The SSIM distance shipped before, calibrated the same way (no margin)\n\n")
@@ -630,7 +660,7 @@ func guaranteeTable(s *strings.Builder, c calibration, lt map[spec.AutoLevel]flo
 			for _, set := range []struct {
 				name string
 				g    guarantee
-			}{{"training", c.train[v][l.Level]}, {"holdout", c.holdout[v][l.Level]}} {
+			}{{"training", c.train[v][l.Level]}, {"holdout", c.holdout[v][l.Level]}, {"all", c.all[v][l.Level]}} {
 				g := set.g
 				fixed, saving := "none", "—"
 				if g.fixedQ > 0 {
