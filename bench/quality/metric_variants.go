@@ -454,9 +454,9 @@ type calibration struct {
 	train     map[string]map[spec.AutoLevel]guarantee
 	holdout   map[string]map[spec.AutoLevel]guarantee
 	all       map[string]map[spec.AutoLevel]guarantee // training and holdout together
-	score     float64 // mean training saving over formats and levels
-	spearman  float64 // pooled, training
-	hoSpear   float64 // pooled, holdout
+	score     float64                                 // mean training saving over formats and levels
+	spearman  float64                                 // pooled, training
+	hoSpear   float64                                 // pooled, holdout
 }
 
 // levelTargets are the levels' butteraugli targets: JPEG's median 3-norm
