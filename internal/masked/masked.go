@@ -368,9 +368,9 @@ func (a *accumulator) add(v, mask []float32) {
 			}
 		case 6:
 			for i, x := range v {
-				x = abs32(x) * mask[i]
-				x = x * x * x
-				s += x * x
+				x *= mask[i]
+				x *= x
+				s += x * x * x
 			}
 		case 8:
 			for i, x := range v {
