@@ -299,6 +299,8 @@ func BenchmarkDistance(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Run("reference", func(b *testing.B) {
+		cpu0 := processCPU()
+		defer func() { b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N)/1e6, "cpu-ms/op") }()
 		for b.Loop() {
 			if _, err := yccOf(img); err != nil {
 				b.Fatal(err)
