@@ -1,14 +1,17 @@
 package transform
 
 import (
+	"math"
+
 	"github.com/davidbyttow/govips/v2/vips"
 	"github.com/pixmill/pixmill/transform/spec"
 )
 
-// AutoQuality is how q=auto chose: the level and its target on the
-// in-process distance (Distance), the quality kept and its distance, the
-// encodes it took, and whether the target was met (false: no try within
-// the bound met it, and the best-looking try is served).
+// AutoQuality is how q=auto chose: the level and its threshold on the
+// in-process distance (Distance) for the format, the quality kept and its
+// distance, the encodes it took, and whether the threshold was met
+// (false: no try within the bound met it, and the best-looking try is
+// served).
 type AutoQuality struct {
 	Level    spec.AutoLevel `json:"level"`
 	Target   float64        `json:"target"`
@@ -18,21 +21,28 @@ type AutoQuality struct {
 	Met      bool           `json:"met"`
 }
 
-// autoTargets are each level's JPEG quality on the scale and the target
-// distance: the median in-process distance of JPEG at that quality on the
-// benchmark's photos and faces at 800 px (docs/benchmarks/quality-metric.md).
-// The search starts from the table's setting for that JPEG quality.
-var autoTargets = map[spec.AutoLevel]struct {
-	JPEG     int
-	Distance float64
-}{
-	spec.AutoLow:    {65, autoTargetLow},
-	spec.AutoMedium: {80, autoTargetMedium},
-	spec.AutoHigh:   {90, autoTargetHigh},
+// autoLevel is one q=auto level (autoLevels, generated in
+// auto_targets.go): the JPEG quality that defines it, its target in
+// butteraugli 3-norm (that JPEG quality's median on the benchmark's
+// training photos and faces at 800 px), and per format the threshold on
+// the in-process distance that kept every training image at or under the
+// target, less a safety margin.
+type autoLevel struct {
+	JPEG        int
+	Butteraugli float64
+	Threshold   map[spec.Format]float64
 }
 
-// AutoTarget is level's target on the in-process distance (Distance).
-func AutoTarget(level spec.AutoLevel) float64 { return autoTargets[level].Distance }
+// AutoTarget is level's target in butteraugli 3-norm: what q=auto's
+// thresholds (autoThreshold, on the in-process distance) are calibrated to
+// keep every benchmark training image under.
+func AutoTarget(level spec.AutoLevel) float64 { return autoLevels[level].Butteraugli }
+
+// autoThreshold is the in-process distance (Distance) an encode of format
+// f must not exceed at level.
+func autoThreshold(level spec.AutoLevel, f spec.Format) float64 {
+	return autoLevels[level].Threshold[f]
+}
 
 // The search's bounds: no quality under autoMinQuality; a first step of
 // autoStep before there is a bracket to halve.
@@ -85,11 +95,11 @@ func AutoSearch(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, k Knobs
 }
 
 // searchQuality finds the lowest quality whose distance to img stays under
-// the level's target: the table's estimate first, then a step down (or
+// the level's threshold for f: the table's estimate first, then a step down (or
 // up) and halvings of the bracket, at most maxN encodes. When no try meets
 // the target, the highest quality tried is kept.
 func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN int, encodeAt func(q int) ([]byte, error)) ([]byte, *AutoQuality, error) {
-	lvl := autoTargets[level]
+	lvl, threshold := autoLevels[level], autoThreshold(level, f)
 	ref, err := yccOf(img)
 	if err != nil {
 		return nil, nil, undecodable(err)
@@ -97,7 +107,7 @@ func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN
 	if maxN <= 0 {
 		maxN = DefaultConfig().AutoMaxEncodes
 	}
-	a := &AutoQuality{Level: level, Target: lvl.Distance}
+	a := &AutoQuality{Level: level, Target: threshold}
 	// lo is the highest quality tried that missed the target, hi the
 	// lowest that met it; 9 and 101 stand for "none".
 	lo, hi := autoMinQuality-1, 101
@@ -115,7 +125,7 @@ func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN
 		if err != nil {
 			return nil, nil, undecodable(err)
 		}
-		if d <= lvl.Distance {
+		if d <= threshold {
 			hi, met, metD = q, body, d
 		} else {
 			lo = q
@@ -143,16 +153,20 @@ func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN
 	return missed, a, nil
 }
 
-// distanceTo decodes body and measures it against ref (msDistance).
+// distanceTo decodes body and measures it against ref: 0 for identical
+// pixels, growing as they differ; +Inf when the decoded size differs.
 func distanceTo(ref yccPlanes, body []byte) (float64, error) {
 	d, err := vips.NewImageFromBuffer(body)
 	if err != nil {
 		return 0, err
 	}
 	defer d.Close()
-	p, err := yccOf(d)
+	y, cb, cr, w, h, err := YCbCrPlanes(d)
 	if err != nil {
 		return 0, err
 	}
-	return msDistance(ref, p), nil
+	if w != ref.w || h != ref.h {
+		return math.Inf(1), nil
+	}
+	return ref.ref.Distance(y, cb, cr), nil
 }

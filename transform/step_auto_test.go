@@ -4,24 +4,76 @@ import (
 	"context"
 	"testing"
 
+	"github.com/davidbyttow/govips/v2/vips"
+
 	"github.com/pixmill/pixmill/transform/spec"
 )
 
+// contentSVG are flat and smooth images for TestAutoQualitySmoothBelowDetailed,
+// kin to bench/quality's synthetic images.
+var contentSVG = map[string]string{
+	// Black text on white.
+	"text": `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="400"><rect width="640" height="400" fill="#fff"/>` +
+		`<text x="20" y="60" font-family="DejaVu Serif" font-size="44">Bytes per look</text>` +
+		`<text x="20" y="120" font-family="DejaVu Sans" font-size="20">the quick brown fox jumps over the lazy dog</text>` +
+		`<text x="20" y="160" font-family="DejaVu Sans" font-size="16">pixmill resizes images for every browser at fewer bytes</text></svg>`,
+	// A dusk sky: a vertical gradient, a glow, a soft dark hill.
+	"gradient": `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="400"><defs>` +
+		`<linearGradient id="s" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#0b1d51"/><stop offset="0.6" stop-color="#e07a5f"/><stop offset="1" stop-color="#f2cc8f"/></linearGradient>` +
+		`<radialGradient id="g" cx="0.5" cy="0.5" r="0.5"><stop offset="0" stop-color="#fff6d5"/><stop offset="1" stop-color="#fff6d5" stop-opacity="0"/></radialGradient>` +
+		`<filter id="b"><feGaussianBlur stdDeviation="16"/></filter></defs>` +
+		`<rect width="640" height="400" fill="url(#s)"/><circle cx="440" cy="256" r="128" fill="url(#g)"/>` +
+		`<path d="M0 340 Q 160 304 320 336 T 640 328 V 400 H 0 Z" fill="#3d405b" filter="url(#b)"/></svg>`,
+}
+
+// svgToPNG rasterises svg with libvips (SVG is not a default input).
+func svgToPNG(t *testing.T, svg string) []byte {
+	t.Helper()
+	img, err := vips.NewImageFromBuffer([]byte(svg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	if err := img.Flatten(&vips.Color{R: 255, G: 255, B: 255}); err != nil {
+		t.Fatal(err)
+	}
+	body, _, err := img.ExportPng(&vips.PngExportParams{Compression: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
 // TestAutoQualitySmoothBelowDetailed: q=auto keeps a lower quality for a
-// smooth image (the same photo blurred) than for the detailed one, in
-// every lossy format, and what it keeps meets the target.
+// flat or smooth image than for a detailed photo, in every lossy format,
+// and what it keeps meets the format's threshold. Which image is "smooth"
+// is butteraugli's call, per format, as measured on bench/quality's set
+// at 800 px (docs/benchmarks/quality-metric-variants.md): text needs WebP
+// and AVIF q45 where forest_path needs q80 and q65; a dusk gradient needs
+// JPEG q65 where forest_path needs q85. A blurred photo, the earlier
+// test's smooth image, needs more, not less, in butteraugli's terms (with
+// nothing to mask them its errors show: at 320 px WebP q85 scores 0.95
+// on the blurred forest_path, 0.84 on the sharp one), and q=auto's
+// distance now follows butteraugli there.
 func TestAutoQualitySmoothBelowDetailed(t *testing.T) {
-	for _, f := range []spec.Format{spec.FormatJPEG, spec.FormatWebP, spec.FormatAVIF} {
-		t.Run(string(f), func(t *testing.T) {
-			detailed := renderFile(t, "photos/forest_path.jpg", spec.Options{Width: 320, Format: f, QualityAuto: spec.AutoMedium}, "")
-			smooth := renderFile(t, "photos/forest_path.jpg", spec.Options{Width: 320, Format: f, QualityAuto: spec.AutoMedium, Blur: 6}, "")
+	for _, tc := range []struct {
+		f      spec.Format
+		smooth string
+	}{{spec.FormatJPEG, "gradient"}, {spec.FormatWebP, "text"}, {spec.FormatAVIF, "text"}} {
+		t.Run(string(tc.f)+"/"+tc.smooth, func(t *testing.T) {
+			opts := spec.Options{Width: 320, Format: tc.f, QualityAuto: spec.AutoMedium}
+			detailed := renderFile(t, "photos/forest_path.jpg", opts, "")
+			smooth, err := testRenderer(t).Render(context.Background(), Original{Data: svgToPNG(t, contentSVG[tc.smooth])}, opts, "")
+			if err != nil {
+				t.Fatal(err)
+			}
 			for name, r := range map[string]Result{"detailed": detailed, "smooth": smooth} {
 				a := r.Auto
 				if a == nil {
 					t.Fatalf("%s: no q=auto report", name)
 				}
-				if !a.Met || a.Distance > a.Target || a.Quality != r.Quality {
-					t.Errorf("%s: %+v (result quality %d): want the target met at the kept quality", name, *a, r.Quality)
+				if !a.Met || a.Distance > a.Target || a.Quality != r.Quality || a.Target != autoThreshold(spec.AutoMedium, tc.f) {
+					t.Errorf("%s: %+v (result quality %d): want the format's threshold met at the kept quality", name, *a, r.Quality)
 				}
 			}
 			t.Logf("detailed %+v, smooth %+v", *detailed.Auto, *smooth.Auto)

@@ -9,7 +9,8 @@
 //	go run ./bench/quality -quick            # CI-size: 4 images, 400/800 px, base variants, report in bin/bench (~7 min)
 //	go run ./bench/quality                   # full: 10 images, 400/800/1600 px, every knob (~40 min on a shared 2-core machine)
 //	go run ./bench/quality -report           # charts, tables and the q table from the cached TSV only
-//	go run ./bench/quality -metric           # q=auto's in-process distance against butteraugli (Spearman)
+//	go run ./bench/quality -metric-variants  # choose q=auto's in-process distance and calibrate its thresholds (writes transform/auto_targets.go)
+//	go run ./bench/quality -metric           # q=auto's in-process distance against butteraugli (Spearman, cost)
 //	go run ./bench/quality -auto             # q=auto judged by butteraugli, against one fixed quality
 //
 // Every judged encode is appended to a TSV (-results) as it completes, and
@@ -70,6 +71,8 @@ const (
 // measured says whether v is measured on im at width.
 func (v variant) measured(im image, width int, quick bool) bool {
 	switch {
+	case im.Holdout:
+		return !quick && width == 800 && v.Tier == tierCore
 	case width == 1600:
 		return v.Tier == tierCore && im.Large
 	case v.Tier == tierKnob:
@@ -110,26 +113,89 @@ type image struct {
 	Path        string // under the corpus; "" for synthetic
 	// Large images are also measured at 1600 px in the full run.
 	Large bool
+	// Holdout images are measured only at 800 px, on the core variants'
+	// dense grid, and nothing is calibrated on them: the q table, the
+	// report's curves and q=auto's thresholds read the training images
+	// only; the holdout says whether what was calibrated generalises.
+	Holdout bool
 }
 
+// imageSet is the training images and, unless quick, the holdout.
 func imageSet(quick bool) []image {
 	set := []image{
-		{"kleiber_bird", "photo", "photos/kleiber_bird_20mp.jpg", true},
-		{"forest_path", "photo", "photos/forest_path.jpg", true},
-		{"sunset", "photo", "photos/sunset_12mp_progressive.jpg", true},
-		{"colorful_cups", "photo", "photos/object_colorful_cups_progressive.jpg", true},
-		{"ladybird_macro", "photo", "photos/ladybird_macro.jpg", true},
-		{"group_portrait", "face", "faces/group_portrait_1.jpg", true},
-		{"graphic", "graphic", "", true},
-		{"screenshot", "screenshot", "", true},
-		{"text", "text", "", true},
-		{"gradient", "gradient", "", true},
+		{"kleiber_bird", "photo", "photos/kleiber_bird_20mp.jpg", true, false},
+		{"forest_path", "photo", "photos/forest_path.jpg", true, false},
+		{"sunset", "photo", "photos/sunset_12mp_progressive.jpg", true, false},
+		{"colorful_cups", "photo", "photos/object_colorful_cups_progressive.jpg", true, false},
+		{"ladybird_macro", "photo", "photos/ladybird_macro.jpg", true, false},
+		{"group_portrait", "face", "faces/group_portrait_1.jpg", true, false},
+		{"graphic", "graphic", "", true, false},
+		{"screenshot", "screenshot", "", true, false},
+		{"text", "text", "", true, false},
+		{"gradient", "gradient", "", true, false},
+		// The holdout: every other corpus photo and face at least 800 px
+		// wide (nothing is upscaled), and synthetic kinds the training set
+		// lacks.
+		{"dragonfly_tree", "photo", "photos/dragonfly_tree_13mp_progressive.jpg", false, true},
+		{"evening_glow_boats", "photo", "photos/evening_glow_boats.jpg", false, true},
+		{"milkyway_vertical", "photo", "photos/milkyway_vertical_24mp.jpg", false, true},
+		{"fig_on_plate", "photo", "photos/object_fig_on_plate.jpg", false, true},
+		{"lightbulb_bee", "photo", "photos/object_lightbulb_bee.jpg", false, true},
+		{"group_portrait_3", "face", "faces/group_portrait_3.jpg", false, true},
+		{"group_portrait_5", "face", "faces/group_portrait_5.jpg", false, true},
+		{"woman_sunglasses", "face", "faces/woman_sunglasses_adobergb_progressive.jpg", false, true},
+		{"sky", "gradient", "", false, true},
+		{"dark_ui", "screenshot", "", false, true},
+		{"chart", "graphic", "", false, true},
+		{"logo", "graphic", "", false, true},
+		{"text_on_gradient", "text", "", false, true},
 	}
 	if quick {
 		keep := map[string]bool{"forest_path": true, "colorful_cups": true, "screenshot": true, "gradient": true}
 		set = slices.DeleteFunc(set, func(im image) bool { return !keep[im.Name] })
 	}
 	return set
+}
+
+// trainingSet is imageSet(false) without the holdout.
+func trainingSet() []image {
+	return slices.DeleteFunc(imageSet(false), func(im image) bool { return im.Holdout })
+}
+
+// trainingRows is rows without the holdout images'.
+func trainingRows(rows []row) []row {
+	holdout := map[string]bool{}
+	for _, im := range imageSet(false) {
+		holdout[im.Name] = im.Holdout
+	}
+	return slices.DeleteFunc(slices.Clone(rows), func(r row) bool { return holdout[r.Image] })
+}
+
+// denseGrid is the qualities the core variants are measured at on every
+// image at 800 px (besides their Grid): q=auto's thresholds are
+// calibrated on it, from low's qualities on flat images to high's on
+// detailed ones.
+var denseGrid = func() []int {
+	var g []int
+	for q := 10; q <= 100; q += 5 {
+		g = append(g, q)
+	}
+	return g
+}()
+
+// gridFor is the qualities v is measured at on im at width.
+func (v variant) gridFor(im image, width int, quick bool) []int {
+	if quick || width != 800 || v.Tier != tierCore {
+		return v.Grid
+	}
+	g := slices.Clone(v.Grid)
+	for _, q := range denseGrid {
+		if !slices.Contains(g, q) {
+			g = append(g, q)
+		}
+	}
+	slices.Sort(g)
+	return g
 }
 
 // row is one judged encode: the TSV's line.
@@ -196,7 +262,9 @@ func main() {
 	reportOnly := flag.Bool("report", false, "write the report from the TSV without encoding")
 	auto := flag.Bool("auto", false, "run q=auto on every image at 800 px and judge it with butteraugli (docs/benchmarks/quality-auto.md)")
 	metric := flag.Bool("metric", false, "compare q=auto's in-process distance with butteraugli on the TSV's 800 px encodes (docs/benchmarks/quality-metric.md)")
-	metricVariants := flag.Bool("metric-variants", false, "score candidate in-process distances against butteraugli like -metric (quality-metric-variants.md in -out)")
+	metricVariants := flag.Bool("metric-variants", false, "score candidate in-process distances by the q=auto guarantee on the training images, check it on the holdout, and write quality-metric-variants.md (in -out) and -targets")
+	metricCache := flag.String("metric-cache", "bin/bench/metric-components.gob", "cache of -metric-variants' measurements (\"\" for none); a rerun measures only new encodes")
+	targets := flag.String("targets", "transform/auto_targets.go", "q=auto's distance parameters and thresholds to write with -metric-variants (\"\" to skip)")
 	jobs := flag.Int("jobs", 2, "judges run in parallel")
 	flag.Parse()
 	if c := os.Getenv("PIXMILL_CORPUS"); c != "" {
@@ -224,7 +292,7 @@ func main() {
 	if *metricVariants {
 		rows, err := readRows(*results)
 		if err == nil {
-			err = checkMetricVariants(rows, *corpus, *out)
+			err = checkMetricVariants(rows, *corpus, *out, *targets, *metricCache)
 		}
 		if err != nil {
 			log.Fatal(err)
@@ -253,6 +321,10 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// The report and the q table read the training images only, at the
+	// qualities of each variant's Grid (curveOf): the dense 800 px rows
+	// and the holdout are for q=auto's calibration and its check.
+	rows = trainingRows(rows)
 	if err := report(rows, *out, *quick); err != nil {
 		log.Fatal(err)
 	}
@@ -339,7 +411,7 @@ func measure(quick bool, corpus, results string, jobs int) error {
 	n := 0
 	for _, width := range widths {
 		for _, im := range imageSet(quick) {
-			if width == 1600 && !im.Large {
+			if (width == 1600 && !im.Large) || (width != 800 && im.Holdout) {
 				continue
 			}
 			ref, err := reference(corpus, im, width)
@@ -360,7 +432,7 @@ func measure(quick bool, corpus, results string, jobs int) error {
 				if !v.measured(im, width, quick) {
 					continue
 				}
-				for _, q := range v.Grid {
+				for _, q := range v.gridFor(im, width, quick) {
 					r := row{Image: im.Name, Class: im.Class, Width: width, Variant: v.Name, Format: v.Format, Q: q, Pixels: ref.Width() * ref.Height()}
 					if done[r.key()] {
 						continue
