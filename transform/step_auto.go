@@ -1,6 +1,8 @@
 package transform
 
 import (
+	"math"
+
 	"github.com/davidbyttow/govips/v2/vips"
 	"github.com/pixmill/pixmill/transform/spec"
 )
@@ -21,7 +23,7 @@ type AutoQuality struct {
 // autoTargets are each level's JPEG quality on the scale and the target
 // distance: the median in-process distance of JPEG at that quality on the
 // benchmark's photos and faces at 800 px (docs/benchmarks/quality-metric.md).
-// The search starts from the table's setting for that JPEG quality.
+// Where the search starts is autoModel's (auto_model_table.go).
 var autoTargets = map[spec.AutoLevel]struct {
 	JPEG     int
 	Distance float64
@@ -33,13 +35,6 @@ var autoTargets = map[spec.AutoLevel]struct {
 
 // AutoTarget is level's target on the in-process distance (Distance).
 func AutoTarget(level spec.AutoLevel) float64 { return autoTargets[level].Distance }
-
-// The search's bounds: no quality under autoMinQuality; a first step of
-// autoStep before there is a bracket to halve.
-const (
-	autoMinQuality = 10
-	autoStep       = 10
-)
 
 // autoApplies says whether q=auto chooses this render's quality: a still
 // lossy output without an override for its format.
@@ -85,11 +80,13 @@ func AutoSearch(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, k Knobs
 }
 
 // searchQuality finds the lowest quality whose distance to img stays under
-// the level's target: the table's estimate first, then a step down (or
-// up) and halvings of the bracket, at most maxN encodes. When no try meets
-// the target, the highest quality tried is kept.
+// the level's target, in at most maxN encodes: the first at the model's
+// start for the format and level (autoModel), then each at the quality a
+// log-distance line through the tries so far says meets the target
+// (nextAutoQuality). The lowest quality tried that met the target is
+// served; when none did, the highest quality tried.
 func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN int, encodeAt func(q int) ([]byte, error)) ([]byte, *AutoQuality, error) {
-	lvl := autoTargets[level]
+	target := autoTargets[level].Distance
 	ref, err := yccOf(img)
 	if err != nil {
 		return nil, nil, undecodable(err)
@@ -97,16 +94,10 @@ func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN
 	if maxN <= 0 {
 		maxN = DefaultConfig().AutoMaxEncodes
 	}
-	a := &AutoQuality{Level: level, Target: lvl.Distance}
-	// lo is the highest quality tried that missed the target, hi the
-	// lowest that met it; 9 and 101 stand for "none".
-	lo, hi := autoMinQuality-1, 101
-	var met, missed []byte
-	var metD, missedD float64
-	missedQ := 0
-	q := scaledQuality(f, lvl.JPEG)
-	for a.Encodes < maxN {
-		a.Encodes++
+	m := autoModelFor(f, level)
+	var tries []autoTry
+	var bodies [][]byte
+	for q := m.Start; q > 0; q = nextAutoQuality(tries, target, m.Slope, maxN) {
 		body, err := encodeAt(q)
 		if err != nil {
 			return nil, nil, err
@@ -115,32 +106,11 @@ func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN
 		if err != nil {
 			return nil, nil, undecodable(err)
 		}
-		if d <= lvl.Distance {
-			hi, met, metD = q, body, d
-		} else {
-			lo = q
-			if q > missedQ {
-				missed, missedD, missedQ = body, d, q
-			}
-		}
-		next := (lo + hi) / 2
-		switch {
-		case hi > 100:
-			next = min(q+autoStep, 100)
-		case lo < autoMinQuality:
-			next = max(q-autoStep, autoMinQuality)
-		}
-		if next <= lo || next >= hi {
-			break
-		}
-		q = next
+		tries, bodies = append(tries, autoTry{q, d}), append(bodies, body)
 	}
-	if met != nil {
-		a.Quality, a.Distance, a.Met = hi, metD, true
-		return met, a, nil
-	}
-	a.Quality, a.Distance = missedQ, missedD
-	return missed, a, nil
+	k := keptAutoTry(tries, target)
+	t := tries[k]
+	return bodies[k], &AutoQuality{Level: level, Target: target, Quality: t.Q, Distance: t.D, Encodes: len(tries), Met: t.D <= target}, nil
 }
 
 // distanceTo decodes body and measures it against ref (msDistance).
@@ -155,4 +125,122 @@ func distanceTo(ref yccPlanes, body []byte) (float64, error) {
 		return 0, err
 	}
 	return msDistance(ref, p), nil
+}
+
+// The search's bounds: no quality under autoMinQuality or over 100; a met
+// try within autoTolerance qualities of the lowest that meets the target
+// (a bracket that narrow, or the model's estimate) is kept without another
+// encode: a step or two of quality is a few per cent of bytes, and another
+// encode and measurement cost more than the whole fixed-quality miss's
+// encoder on JPEG and WebP (docs/benchmarks/quality-auto-cpu.md).
+const (
+	autoMinQuality = 10
+	autoTolerance  = 2
+)
+
+// autoAim is the fraction of the target a jump aims at: a little under it,
+// so that the next try more often meets the target at once (a miss costs
+// another encode). Chosen on the benchmark's exhaustive curves
+// (bench/quality -auto-cpu).
+const autoAim = 0.97
+
+// autoTry is one try of the search: the quality encoded at and the
+// distance measured.
+type autoTry struct {
+	Q int
+	D float64
+}
+
+// autoBracket is lo, the highest quality tried that missed the target
+// below hi, the lowest tried that met it (autoMinQuality−1 and 101 stand
+// for none), and their tries' indices (−1: none).
+func autoBracket(tries []autoTry, target float64) (lo, hi, loAt, hiAt int) {
+	lo, hi, loAt, hiAt = autoMinQuality-1, 101, -1, -1
+	for i, t := range tries {
+		if t.D <= target && t.Q < hi {
+			hi, hiAt = t.Q, i
+		}
+	}
+	for i, t := range tries {
+		if t.D > target && t.Q > lo && t.Q < hi {
+			lo, loAt = t.Q, i
+		}
+	}
+	return lo, hi, loAt, hiAt
+}
+
+// nextAutoQuality is the quality the search encodes at next, given the
+// tries so far, the target and the format's model slope (d ln distance /
+// d quality, negative), or 0 when the search stops: maxN tries made, the
+// bracket of met and missed tries within autoTolerance, the estimate of
+// the lowest quality meeting the target within autoTolerance of a met try,
+// or no quality left to try on the side the target lies. The estimate is
+// log-distance linear in quality: through the two tries nearest the
+// target (secant) once there are two, along the model's slope from one.
+func nextAutoQuality(tries []autoTry, target, slope float64, maxN int) int {
+	if len(tries) == 0 || len(tries) >= maxN {
+		return 0
+	}
+	lo, hi, loAt, hiAt := autoBracket(tries, target)
+	if hi-lo <= autoTolerance || (hiAt < 0 && lo >= 100) || (loAt < 0 && hi <= autoMinQuality) {
+		return 0
+	}
+	// a is the try the jump starts from, the bracket's end; b the other
+	// end, else the next try on a's side, for the secant.
+	a, b := loAt, hiAt
+	if a < 0 {
+		a, b = hiAt, nextOnSide(tries, target, hiAt)
+	} else if b < 0 {
+		b = nextOnSide(tries, target, loAt)
+	}
+	s := slope
+	if b >= 0 && tries[a].Q != tries[b].Q {
+		sec := (logDist(tries[a].D) - logDist(tries[b].D)) / float64(tries[a].Q-tries[b].Q)
+		// A flat or rising stretch (noise, a non-monotone encoder) says
+		// nothing of the slope: keep the secant within 4x of the model's.
+		s = min(max(sec, 4*slope), slope/4)
+	}
+	at := func(aim float64) float64 {
+		return float64(tries[a].Q) + (math.Log(aim)-logDist(tries[a].D))/s
+	}
+	if hiAt >= 0 && at(target) >= float64(hi-autoTolerance) {
+		return 0 // the met try is already about the lowest
+	}
+	q := int(math.Ceil(at(autoAim * target)))
+	return min(max(q, lo+1, autoMinQuality), hi-1, 100)
+}
+
+// nextOnSide is the index of the try nearest to tries[i] on its side of
+// the target (met: the next higher quality; missed: the next lower), or −1.
+func nextOnSide(tries []autoTry, target float64, i int) int {
+	met := tries[i].D <= target
+	next := -1
+	for j, t := range tries {
+		if (t.D <= target) != met || t.Q == tries[i].Q || (t.Q > tries[i].Q) != met {
+			continue
+		}
+		if next < 0 || (met && t.Q < tries[next].Q) || (!met && t.Q > tries[next].Q) {
+			next = j
+		}
+	}
+	return next
+}
+
+// logDist is ln d, with 0 (identical pixels) kept finite.
+func logDist(d float64) float64 { return math.Log(max(d, 1e-3)) }
+
+// keptAutoTry is the index of the try the search serves: the lowest
+// quality that met the target, else the highest quality tried.
+func keptAutoTry(tries []autoTry, target float64) int {
+	_, _, _, hiAt := autoBracket(tries, target)
+	if hiAt >= 0 {
+		return hiAt
+	}
+	best := 0
+	for i, t := range tries {
+		if t.Q > tries[best].Q {
+			best = i
+		}
+	}
+	return best
 }
