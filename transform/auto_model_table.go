@@ -5,6 +5,23 @@ package transform
 import "github.com/pixmill/pixmill/transform/spec"
 
 // autoModel: per format and q=auto level, the median lowest quality meeting
-// the target and the median log-distance slope around it, on the
-// benchmark's images at 800 px (docs/benchmarks/quality-auto-cpu.md).
-var autoModel = map[spec.Format]map[spec.AutoLevel]autoStart{}
+// the target and the median log-distance slope around it, over the
+// benchmark's images at 800 px, every quality 10..100 tried
+// (docs/benchmarks/quality-auto-cpu.md).
+var autoModel = map[spec.Format]map[spec.AutoLevel]autoStart{
+	spec.FormatJPEG: {
+		spec.AutoLow:    {Start: 63, Slope: -0.0250},
+		spec.AutoMedium: {Start: 80, Slope: -0.0586},
+		spec.AutoHigh:   {Start: 91, Slope: -0.2052},
+	},
+	spec.FormatWebP: {
+		spec.AutoLow:    {Start: 57, Slope: -0.0172},
+		spec.AutoMedium: {Start: 77, Slope: -0.0447},
+		spec.AutoHigh:   {Start: 94, Slope: -0.0874},
+	},
+	spec.FormatAVIF: {
+		spec.AutoLow:    {Start: 47, Slope: -0.0427},
+		spec.AutoMedium: {Start: 57, Slope: -0.0435},
+		spec.AutoHigh:   {Start: 86, Slope: -0.1070},
+	},
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"go/format"
 	"io"
 	"log"
 	"math"
@@ -241,7 +242,11 @@ func writeAutoModel(curves []autoCurve, path string) error {
 		b.WriteString("\t},\n")
 	}
 	b.WriteString("}\n")
-	return os.WriteFile(path, []byte(b.String()), 0o644)
+	src, err := format.Source([]byte(b.String()))
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, src, 0o644)
 }
 
 // regenerateAutoModel measures the curves afresh (the distance may have
