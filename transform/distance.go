@@ -58,7 +58,11 @@ func yccOf(img *vips.ImageRef) (yccPlanes, error) {
 	if err != nil {
 		return yccPlanes{}, err
 	}
-	w, h, bands := c.Width(), c.Height(), c.Bands()
+	return yccOfPixels(raw, c.Width(), c.Height(), c.Bands())
+}
+
+// yccOfPixels is yccOf on 8-bit sRGB pixels, w×h×bands interleaved.
+func yccOfPixels(raw []byte, w, h, bands int) (yccPlanes, error) {
 	if len(raw) < w*h*bands {
 		return yccPlanes{}, fmt.Errorf("ycc: %d bytes for %dx%dx%d", len(raw), w, h, bands)
 	}

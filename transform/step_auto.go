@@ -113,14 +113,10 @@ func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN
 	return bodies[k], &AutoQuality{Level: level, Target: target, Quality: t.Q, Distance: t.D, Encodes: len(tries), Met: t.D <= target}, nil
 }
 
-// distanceTo decodes body and measures it against ref (msDistance).
+// distanceTo decodes body (bodyPlanes) and measures it against ref
+// (msDistance).
 func distanceTo(ref yccPlanes, body []byte) (float64, error) {
-	d, err := vips.NewImageFromBuffer(body)
-	if err != nil {
-		return 0, err
-	}
-	defer d.Close()
-	p, err := yccOf(d)
+	p, err := bodyPlanes(body)
 	if err != nil {
 		return 0, err
 	}
@@ -198,9 +194,12 @@ func nextAutoQuality(tries []autoTry, target, slope float64, maxN int) int {
 	s := slope
 	if b >= 0 && tries[a].Q != tries[b].Q {
 		sec := (logDist(tries[a].D) - logDist(tries[b].D)) / float64(tries[a].Q-tries[b].Q)
-		// A flat or rising stretch (noise, a non-monotone encoder) says
-		// nothing of the slope: keep the secant within 4x of the model's.
-		s = min(max(sec, 4*slope), slope/4)
+		// A rising stretch (noise, a non-monotone encoder) says nothing of
+		// the slope: the model's stands. Otherwise the secant, kept within
+		// 4x of the model's either way.
+		if sec < 0 {
+			s = min(max(sec, 4*slope), slope/4)
+		}
 	}
 	at := func(aim float64) float64 {
 		return float64(tries[a].Q) + (math.Log(aim)-logDist(tries[a].D))/s

@@ -52,6 +52,13 @@ func TestAutoSearchDecisions(t *testing.T) {
 			}
 			return d
 		}, 60, false},
+		{"rising between the first tries", func(q int) float64 {
+			d := 80 * math.Exp(-0.03*float64(q))
+			if q > 80 && q < 85 {
+				d *= 1.15
+			}
+			return d
+		}, 80, false},
 		{"step", func(q int) float64 {
 			if q < 73 {
 				return 8
