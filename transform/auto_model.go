@@ -21,6 +21,7 @@ const autoFallbackSlope = -0.04
 // JPEG quality and autoFallbackSlope.
 func autoModelFor(f spec.Format, level spec.AutoLevel) autoStart {
 	if m, ok := autoModel[f][level]; ok && m.Start > 0 && m.Slope < 0 {
+		m.Start = min(max(m.Start, autoMinQuality), 100)
 		return m
 	}
 	return autoStart{Start: scaledQuality(f, autoTargets[level].JPEG), Slope: autoFallbackSlope}
