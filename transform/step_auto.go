@@ -254,3 +254,17 @@ func keptAutoTry(tries []autoTry, target float64) int {
 	}
 	return best
 }
+
+// AutoSearchOnCurve runs the search's decisions for format f at level on
+// a known distance curve (distance(q) for every quality 10..100) instead
+// of encodes, for bench/quality: the quality kept and the encodes it
+// would have made.
+func AutoSearchOnCurve(f spec.Format, level spec.AutoLevel, maxN int, distance func(q int) float64) (quality, encodes int) {
+	target := autoTargets[level].Distance
+	m := autoModelFor(f, level)
+	var tries []autoTry
+	for q := m.Start; q > 0; q = nextAutoQuality(tries, target, m.Slope, maxN) {
+		tries = append(tries, autoTry{q, distance(q)})
+	}
+	return tries[keptAutoTry(tries, target)].Q, len(tries)
+}

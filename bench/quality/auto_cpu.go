@@ -376,7 +376,43 @@ func checkAutoCPU(corpus, out, curvesPath string, reps int, fresh bool) error {
 			log.Printf("auto-cpu: %s %s done", im.Name, f)
 		}
 	}
-	return os.WriteFile(filepath.Join(out, "quality-auto-cpu.md"), []byte(autoCPUReport(misses, reps)), 0o644)
+	return os.WriteFile(filepath.Join(out, "quality-auto-cpu.md"), []byte(autoCPUReport(misses, reps)+simulatedReport(curves)), 0o644)
+}
+
+// simulatedReport runs the search's decisions on every exhaustive curve
+// (transform.AutoSearchOnCurve): no encodes and no timing, so it is exact
+// and repeatable, and it is what the search's constants were chosen on.
+func simulatedReport(curves []autoCurve) string {
+	var s strings.Builder
+	s.WriteString("\n## The search's decisions on the exhaustive curves\n\n" +
+		"Every image and level, the search run on the curve instead of encodes (exact, no timing): mean encodes, and the kept " +
+		"encode's bytes over the exhaustive answer's.\n\n| format | mean encodes | encodes 1 / 2 / 3 / 4 | mean bytes vs exhaustive | worst |\n|---|---|---|---|---|\n")
+	for _, f := range autoFormats {
+		var n, enc, sum float64
+		hist := make([]int, 5)
+		worst := 0.0
+		for _, level := range autoLevels {
+			target := transform.AutoTarget(level)
+			for _, c := range curves {
+				if c.Format != f {
+					continue
+				}
+				dist := func(q int) float64 { p, _ := c.at(q); return p.Dist }
+				q, e := transform.AutoSearchOnCurve(f, level, 4, dist)
+				n, enc = n+1, enc+float64(e)
+				hist[min(e, 4)]++
+				opt, ok := c.lowestMet(target)
+				kept, kok := c.at(q)
+				if ok && kok {
+					x := float64(kept.Bytes)/float64(opt.Bytes) - 1
+					sum += x
+					worst = max(worst, x)
+				}
+			}
+		}
+		fmt.Fprintf(&s, "| %s | %.2f | %d / %d / %d / %d | %+.1f %% | %+.1f %% |\n", f, enc/n, hist[1], hist[2], hist[3], hist[4], 100*sum/n, 100*worst)
+	}
+	return s.String()
 }
 
 func autoCPUReport(misses map[spec.Format]map[spec.AutoLevel][]autoMiss, reps int) string {
