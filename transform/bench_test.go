@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/davidbyttow/govips/v2/vips"
@@ -136,4 +137,50 @@ func BenchmarkMaterialize(b *testing.B) {
 		}
 		base.Close()
 	}
+}
+
+// autoMissPhoto is the corpus photo BenchmarkAutoMiss renders.
+const autoMissPhoto = "photos/forest_path.jpg"
+
+// BenchmarkAutoMiss is a whole miss at 800 px (decode of the original in
+// memory, resize, encode(s), q=auto's measurements) per lossy format, at
+// the format's default quality ("fixed") and under q=auto at each level.
+// cpu-ms/op is the process's CPU time (user+system) per render, the number
+// the q=auto target (at most 2.5x fixed) is about; encodes/op is q=auto's.
+func BenchmarkAutoMiss(b *testing.B) {
+	buf := readCorpus(b, autoMissPhoto)
+	r := testRenderer(b)
+	for _, f := range []spec.Format{spec.FormatJPEG, spec.FormatWebP, spec.FormatAVIF} {
+		for _, level := range []spec.AutoLevel{"", spec.AutoLow, spec.AutoMedium, spec.AutoHigh} {
+			name := "fixed"
+			if level != "" {
+				name = "auto-" + string(level)
+			}
+			b.Run(fmt.Sprintf("%s/%s", f, name), func(b *testing.B) {
+				opts := spec.Options{Width: 800, Format: f, QualityAuto: level}
+				var size, encodes int
+				before := processCPU()
+				for b.Loop() {
+					res, err := r.Render(context.Background(), Original{Data: buf}, opts, "")
+					if err != nil {
+						b.Fatal(err)
+					}
+					size = len(res.Body)
+					if res.Auto != nil {
+						encodes += res.Auto.Encodes
+					}
+				}
+				b.ReportMetric(float64(processCPU()-before)/1e6/float64(b.N), "cpu-ms/op")
+				b.ReportMetric(float64(encodes)/float64(b.N), "encodes/op")
+				b.ReportMetric(float64(size), "B/img")
+			})
+		}
+	}
+}
+
+// processCPU is the process's user+system CPU time in nanoseconds.
+func processCPU() int64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }

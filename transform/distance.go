@@ -58,8 +58,12 @@ func YCbCrPlanes(img *vips.ImageRef) (y, cb, cr []float32, w, h int, err error) 
 	if err != nil {
 		return nil, nil, nil, 0, 0, err
 	}
-	w, h = c.Width(), c.Height()
-	bands := c.Bands()
+	return yccPixels(raw, c.Width(), c.Height(), c.Bands())
+}
+
+// yccPixels is YCbCrPlanes on 8-bit sRGB pixels, w×h×bands interleaved
+// (q=auto's WebP tries come from libwebp, not libvips: bodyPlanes).
+func yccPixels(raw []byte, w, h, bands int) (y, cb, cr []float32, _, _ int, err error) {
 	if len(raw) < w*h*bands {
 		return nil, nil, nil, 0, 0, fmt.Errorf("ycc: %d bytes for %dx%dx%d", len(raw), w, h, bands)
 	}

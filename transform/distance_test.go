@@ -8,7 +8,6 @@ import (
 	"image/png"
 	"math"
 	"math/rand/v2"
-	"syscall"
 	"testing"
 
 	"github.com/davidbyttow/govips/v2/vips"
@@ -346,11 +345,4 @@ func BenchmarkDistance(b *testing.B) {
 			}
 		})
 	}
-}
-
-// processCPU is the process's user+system CPU time in nanoseconds.
-func processCPU() int64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }

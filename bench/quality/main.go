@@ -12,6 +12,8 @@
 //	go run ./bench/quality -metric-variants  # choose q=auto's in-process distance and calibrate its thresholds (writes transform/auto_targets.go)
 //	go run ./bench/quality -metric           # q=auto's in-process distance against butteraugli (Spearman, cost)
 //	go run ./bench/quality -auto             # q=auto judged by butteraugli, against one fixed quality
+//	go run ./bench/quality -auto-model       # every quality measured in process; regenerates transform/auto_model_table.go
+//	go run ./bench/quality -auto-cpu         # CPU per miss, fixed against q=auto, and q=auto against the exhaustive answer
 //
 // Every judged encode is appended to a TSV (-results) as it completes, and
 // a rerun skips what is there, so a run can be stopped and resumed. The
@@ -265,6 +267,11 @@ func main() {
 	metricVariants := flag.Bool("metric-variants", false, "score candidate in-process distances by the q=auto guarantee on the training images, check it on the holdout, and write quality-metric-variants.md (in -out) and -targets")
 	metricCache := flag.String("metric-cache", "bin/bench/metric-components.gob", "cache of -metric-variants' measurements (\"\" for none); a rerun measures only new encodes")
 	targets := flag.String("targets", "transform/auto_targets.go", "q=auto's distance parameters and thresholds to write with -metric-variants (\"\" to skip)")
+	autoModel := flag.Bool("auto-model", false, "encode every image at every quality 10..100, measure each in process, cache the curves (-auto-curves) and write q=auto's model (transform/auto_model_table.go)")
+	autoCPU := flag.Bool("auto-cpu", false, "CPU per miss of whole renders, fixed quality against q=auto, and q=auto against the exhaustive curves (quality-auto-cpu.md in -out)")
+	autoCurves := flag.String("auto-curves", "bin/bench/auto-curves.tsv", "cache of the exhaustive curves for -auto-model and -auto-cpu")
+	autoModelPath := flag.String("auto-model-table", "transform/auto_model_table.go", "q=auto's model table -auto-model writes")
+	reps := flag.Int("reps", 3, "-auto-cpu: renders per measurement (the least CPU is kept)")
 	jobs := flag.Int("jobs", 2, "judges run in parallel")
 	flag.Parse()
 	if c := os.Getenv("PIXMILL_CORPUS"); c != "" {
@@ -289,6 +296,19 @@ func main() {
 	vips.Startup(&vips.Config{ConcurrencyLevel: 1})
 	defer vips.Shutdown()
 
+	if *autoModel || *autoCPU {
+		var err error
+		if *autoModel {
+			err = regenerateAutoModel(*corpus, *autoCurves, *autoModelPath)
+		}
+		if err == nil && *autoCPU {
+			err = checkAutoCPU(*corpus, *out, *autoCurves, *reps, false)
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if *metricVariants {
 		rows, err := readRows(*results)
 		if err == nil {
