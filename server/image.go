@@ -431,6 +431,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) int {
 // autoTiming is q=auto's choice as a Server-Timing entry, kept with the
 // entry so that every hit reports the quality its bytes were written at.
 func autoTiming(a *transform.AutoQuality) string {
-	return fmt.Sprintf(`quality;desc="auto:%s q%d distance %.3f target %.3f encodes %d met %t"`,
-		a.Level, a.Quality, a.Distance, a.Target, a.Encodes, a.Met)
+	mode := ""
+	if a.Mode != "" {
+		mode = " mode " + a.Mode
+	}
+	return fmt.Sprintf(`quality;desc="auto:%s q%d distance %.3f target %.3f encodes %d met %t%s"`,
+		a.Level, a.Quality, a.Distance, a.Target, a.Encodes, a.Met, mode)
 }

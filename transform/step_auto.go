@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/davidbyttow/govips/v2/vips"
@@ -18,6 +19,9 @@ type AutoQuality struct {
 	Distance float64        `json:"distance"`
 	Encodes  int            `json:"encodes"`
 	Met      bool           `json:"met"`
+	// Mode is the format's high-fidelity mode when that is what is served
+	// (fidelityMode: "lossless" for WebP), "" for the lossy scale.
+	Mode string `json:"mode,omitempty"`
 }
 
 // autoLevel is one q=auto level (autoLevels, generated in
@@ -44,6 +48,9 @@ func autoThreshold(level spec.AutoLevel, f spec.Format) float64 {
 	return autoLevels[level].Threshold[f]
 }
 
+// AutoThreshold is autoThreshold, for bench/quality.
+func AutoThreshold(level spec.AutoLevel, f spec.Format) float64 { return autoThreshold(level, f) }
+
 // autoApplies says whether q=auto chooses this render's quality: a still
 // lossy output without an override for its format.
 func autoApplies(s *state) bool {
@@ -66,11 +73,15 @@ func encodeAuto(s *state) error {
 		return undecodable(err)
 	}
 	s.kill.reset(s.img)
+	stripAll := p.Options.Metadata == spec.MetadataNone
 	body, a, err := searchQuality(s.img, p.Format, p.Options.QualityAuto, s.cfg.AutoMaxEncodes, func(q int) ([]byte, error) {
 		if err := encodeAt(s, q); err != nil {
 			return nil, err
 		}
 		return s.out, nil
+	}, func(q int) ([]byte, error) {
+		b, err := encodeFidelity(s.img, p.Format, q, s.cfg.Knobs(), stripAll)
+		return b, undecodable(err)
 	})
 	if err != nil {
 		return err
@@ -84,7 +95,33 @@ func encodeAuto(s *state) error {
 func AutoSearch(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, k Knobs, maxEncodes int) ([]byte, *AutoQuality, error) {
 	return searchQuality(img, f, level, maxEncodes, func(q int) ([]byte, error) {
 		return EncodeLossy(img, f, q, k, true)
+	}, func(q int) ([]byte, error) {
+		return encodeFidelity(img, f, q, k, true)
 	})
+}
+
+// fidelityMode is format f's high-fidelity mode, which q=auto tries when
+// no quality on the lossy scale meets the target. Lossy WebP is always
+// 4:2:0 and smears saturated edges even at q100 (the benchmark's flat
+// graphic, chart, logo and text on a gradient miss the target at every
+// quality), so WebP's is lossless, which is compact on exactly such flat
+// images. JPEG and AVIF have none worth an encode: libvips already keeps
+// their full chroma from q90 on, and lossless AVIF is larger than PNG.
+func fidelityMode(f spec.Format) string {
+	if f == spec.FormatWebP {
+		return "lossless"
+	}
+	return ""
+}
+
+// encodeFidelity encodes img in f's fidelityMode (lossless WebP ignores
+// q).
+func encodeFidelity(img *vips.ImageRef, f spec.Format, q int, k Knobs, strip bool) ([]byte, error) {
+	if fidelityMode(f) != "lossless" {
+		return nil, fmt.Errorf("%s has no high-fidelity mode", f)
+	}
+	out, _, err := img.ExportWebp(&vips.WebpExportParams{Lossless: true, StripMetadata: strip, ReductionEffort: k.WebPEffort})
+	return out, err
 }
 
 // searchQuality finds the lowest quality whose distance to img stays under
@@ -92,8 +129,10 @@ func AutoSearch(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, k Knobs
 // start for the format and level (autoModel), then each at the quality a
 // log-distance line through the tries so far says meets the target
 // (nextAutoQuality). The lowest quality tried that met the target is
-// served; when none did, the highest quality tried.
-func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN int, encodeAt func(q int) ([]byte, error)) ([]byte, *AutoQuality, error) {
+// served; when none did and the bound leaves an encode, the format's
+// high-fidelity mode at the highest quality tried (encodeFidelity) is
+// tried too, and whichever of the two looks better is served.
+func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN int, encodeAt, encodeFidelity func(q int) ([]byte, error)) ([]byte, *AutoQuality, error) {
 	target := autoThreshold(level, f)
 	ref, err := yccOf(img)
 	if err != nil {
@@ -118,7 +157,24 @@ func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN
 	}
 	k := keptAutoTry(tries, target)
 	t := tries[k]
-	return bodies[k], &AutoQuality{Level: level, Target: target, Quality: t.Q, Distance: t.D, Encodes: len(tries), Met: t.D <= target}, nil
+	a := &AutoQuality{Level: level, Target: target, Quality: t.Q, Distance: t.D, Encodes: len(tries), Met: t.D <= target}
+	if a.Met || fidelityMode(f) == "" || len(tries) >= maxN {
+		return bodies[k], a, nil
+	}
+	body, err := encodeFidelity(t.Q)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := distanceTo(ref, body)
+	if err != nil {
+		return nil, nil, undecodable(err)
+	}
+	a.Encodes++
+	if d >= t.D {
+		return bodies[k], a, nil
+	}
+	a.Quality, a.Distance, a.Met, a.Mode = 100, d, d <= target, fidelityMode(f)
+	return body, a, nil
 }
 
 // distanceTo decodes body (bodyPlanes) and measures it against ref: 0 for

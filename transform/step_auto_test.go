@@ -1,7 +1,11 @@
 package transform
 
 import (
+	"bytes"
 	"context"
+	stdimage "image"
+	"image/color"
+	"image/png"
 	"testing"
 
 	"github.com/davidbyttow/govips/v2/vips"
@@ -126,5 +130,92 @@ func TestAutoQualityDescribed(t *testing.T) {
 	res := renderFile(t, "photos/forest_path.jpg", opts, "")
 	if d.QualityAuto == nil || res.Auto == nil || *d.QualityAuto != *res.Auto {
 		t.Fatalf("described %+v, rendered %+v", d.QualityAuto, res.Auto)
+	}
+}
+
+// stripesPNG is 1 px columns of saturated red and blue: 4:2:0 chroma (every
+// lossy WebP, AVIF below its full-chroma mode) averages each pair to
+// purple, so no quality on the lossy scale comes near the look.
+func stripesPNG(t *testing.T, w, h int) []byte {
+	t.Helper()
+	m := stdimage.NewRGBA(stdimage.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			c := color.RGBA{R: 230, G: 20, B: 40, A: 255}
+			if x%2 == 1 {
+				c = color.RGBA{R: 20, G: 40, B: 220, A: 255}
+			}
+			m.SetRGBA(x, y, c)
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, m); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestAutoQualityFidelityMode: an image no lossy WebP quality brings
+// under the threshold gets lossless WebP when the encode bound leaves room
+// for it, meets the threshold with it, and says so; with no room left it
+// gets the best lossy try and met false. JPEG, which has no such mode,
+// serves its best lossy try.
+func TestAutoQualityFidelityMode(t *testing.T) {
+	src := stripesPNG(t, 240, 160)
+	for _, tc := range []struct {
+		f    spec.Format
+		mode string
+	}{{spec.FormatWebP, "lossless"}} {
+		t.Run(string(tc.f), func(t *testing.T) {
+			res, err := testRenderer(t).Render(context.Background(), Original{Data: src}, spec.Options{Format: tc.f, QualityAuto: spec.AutoMedium}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := res.Auto
+			if a == nil || a.Mode != tc.mode || !a.Met || a.Distance > a.Target || a.Encodes > DefaultConfig().AutoMaxEncodes {
+				t.Fatalf("%+v: want mode %s, the threshold met, within the bound", a, tc.mode)
+			}
+			// What is served is that mode, not a lossy try: the lossy
+			// encode at the same quality is far from the threshold.
+			img, err := vips.NewImageFromBuffer(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer img.Close()
+			lossy, err := EncodeLossy(img, tc.f, min(a.Quality, 100), DefaultConfig().Knobs(), true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := Distance(img, lossy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d <= a.Target {
+				t.Fatalf("lossy %s q%d already meets the threshold (%.3f ≤ %.3f): the image tests nothing", tc.f, a.Quality, d, a.Target)
+			}
+			if served, err := Distance(img, res.Body); err != nil || served != a.Distance {
+				t.Errorf("served body's distance %.3f (%v), reported %.3f", served, err, a.Distance)
+			}
+		})
+	}
+	cfg := DefaultConfig()
+	cfg.AutoMaxEncodes = 1
+	r, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Render(context.Background(), Original{Data: src}, spec.Options{Format: spec.FormatWebP, QualityAuto: spec.AutoMedium}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := res.Auto; a == nil || a.Encodes != 1 || a.Mode != "" || a.Met {
+		t.Errorf("max_encodes 1: %+v; want the one lossy try, unmet", a)
+	}
+	jpeg, err := testRenderer(t).Render(context.Background(), Original{Data: src}, spec.Options{Format: spec.FormatJPEG, QualityAuto: spec.AutoMedium}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := jpeg.Auto; a == nil || a.Mode != "" || sniffOutput(jpeg.Body) != spec.FormatJPEG {
+		t.Errorf("jpeg: %+v; want a lossy JPEG", a)
 	}
 }
