@@ -219,3 +219,34 @@ func TestAutoQualityFidelityMode(t *testing.T) {
 		t.Errorf("jpeg: %+v; want a lossy JPEG", a)
 	}
 }
+
+// TestFlatShare: what decides whether lossless WebP is worth an encode.
+func TestFlatShare(t *testing.T) {
+	testRenderer(t)
+	photo, err := vips.NewThumbnailWithSizeFromBuffer(readCorpus(t, "photos/forest_path.jpg"), 400, 400, vips.InterestingNone, vips.SizeDown)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer photo.Close()
+	load := func(b []byte) *vips.ImageRef {
+		img, err := vips.NewImageFromBuffer(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(img.Close)
+		return img
+	}
+	for _, tc := range []struct {
+		name   string
+		img    *vips.ImageRef
+		lo, hi float64
+	}{
+		{"photo", photo, 0, 0.2},
+		{"text on white", load(svgToPNG(t, contentSVG["text"])), fidelityFlatShare, 1},
+		{"stripes", load(stripesPNG(t, 64, 32)), 0.99, 1},
+	} {
+		if got := flatShare(tc.img); got < tc.lo || got > tc.hi {
+			t.Errorf("%s: flat share %.3f, want %.2f..%.2f", tc.name, got, tc.lo, tc.hi)
+		}
+	}
+}
