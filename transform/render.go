@@ -12,7 +12,7 @@ import (
 
 // PipelineVersion changes whenever the same inputs could render different
 // bytes; it is part of every ETag and cache key.
-const PipelineVersion = "2"
+const PipelineVersion = "3"
 
 // VersionOf is the pipeline version of the render opts ask for: what
 // PipelineVersion is to every URL, with a suffix for the options whose
