@@ -6,22 +6,22 @@ import "github.com/pixmill/pixmill/transform/spec"
 
 // autoModel: per format and q=auto level, the median lowest quality meeting
 // the target and the median log-distance slope around it, over the
-// benchmark's images at 800 px, every quality 10..100 tried
+// benchmark's training images at 800 px, every quality 10..100 tried
 // (docs/benchmarks/quality-auto-cpu.md).
 var autoModel = map[spec.Format]map[spec.AutoLevel]autoStart{
 	spec.FormatJPEG: {
-		spec.AutoLow:    {Start: 63, Slope: -0.0250},
-		spec.AutoMedium: {Start: 80, Slope: -0.0586},
-		spec.AutoHigh:   {Start: 91, Slope: -0.2052},
+		spec.AutoLow:    {Start: 79, Slope: -0.0310},
+		spec.AutoMedium: {Start: 88, Slope: -0.0802},
+		spec.AutoHigh:   {Start: 95, Slope: -0.1092},
 	},
 	spec.FormatWebP: {
-		spec.AutoLow:    {Start: 57, Slope: -0.0172},
-		spec.AutoMedium: {Start: 77, Slope: -0.0447},
-		spec.AutoHigh:   {Start: 94, Slope: -0.0874},
+		spec.AutoLow:    {Start: 86, Slope: -0.0337},
+		spec.AutoMedium: {Start: 90, Slope: -0.0343},
+		spec.AutoHigh:   {Start: 85, Slope: -0.0411},
 	},
 	spec.FormatAVIF: {
-		spec.AutoLow:    {Start: 47, Slope: -0.0427},
-		spec.AutoMedium: {Start: 57, Slope: -0.0435},
-		spec.AutoHigh:   {Start: 86, Slope: -0.1070},
+		spec.AutoLow:    {Start: 82, Slope: -0.0306},
+		spec.AutoMedium: {Start: 82, Slope: -0.0349},
+		spec.AutoHigh:   {Start: 92, Slope: -0.0819},
 	},
 }
