@@ -14,7 +14,26 @@
 // same code, so both measure the same thing.
 package masked
 
-import "math"
+import (
+	"math"
+	"sync"
+)
+
+// scratchPool holds the float32 planes the reference's preparation needs
+// only while it runs: allocating (and the runtime zeroing) a dozen
+// full-size planes per search cost about a quarter of it.
+var scratchPool sync.Pool
+
+// getScratch is a plane-sized buffer of n floats from the pool (not zeroed:
+// every user writes each element before reading it).
+func getScratch(n int) []float32 {
+	if b, ok := scratchPool.Get().(*[]float32); ok && cap(*b) >= n {
+		return (*b)[:n]
+	}
+	return make([]float32, n)
+}
+
+func putScratch(b []float32) { scratchPool.Put(&b) }
 
 // Bands is how many band-pass levels are measured (full, half, quarter
 // resolution); the residual at an eighth is one more term.
@@ -64,10 +83,12 @@ func (p plane) halfInto(buf []float32) plane {
 	return q
 }
 
-// blur3 is p filtered by [1 2 1]/4 across and down (edges repeated).
-func (p plane) blur3() plane {
+// blur3 is p filtered by [1 2 1]/4 across and down (edges repeated),
+// written to out (p's size).
+func (p plane) blur3(out []float32) plane {
 	w, h := p.w, p.h
-	tmp := make([]float32, w*h)
+	tmp := getScratch(w * h)
+	defer putScratch(tmp)
 	for y := range h {
 		row := p.px[y*w : (y+1)*w]
 		o := tmp[y*w : (y+1)*w]
@@ -76,66 +97,58 @@ func (p plane) blur3() plane {
 			o[x] = 0.25*(l+r) + 0.5*row[x]
 		}
 	}
-	out := plane{w, h, make([]float32, w*h)}
+	res := plane{w, h, out[:w*h]}
 	for y := range h {
 		up := tmp[max(y-1, 0)*w:]
 		mid := tmp[y*w:]
 		down := tmp[min(y+1, h-1)*w:]
-		o := out.px[y*w : (y+1)*w]
+		o := res.px[y*w : (y+1)*w]
 		for x := range o {
 			o[x] = 0.25*(up[x]+down[x]) + 0.5*mid[x]
 		}
 	}
-	return out
-}
-
-// pyramid is a Laplacian-style pyramid of a plane: per level k, the band
-// (the level minus its blur: the detail at that scale, which unlike a
-// box pyramid's does not vanish where an edge falls on the 2×2 grid), and
-// the residual (the last level, an eighth of the size).
-type pyramid struct {
-	band     [Bands]plane
-	residual plane
-}
-
-func pyramidOf(p plane) pyramid {
-	var py pyramid
-	for k := range Bands {
-		b := p.blur3()
-		d := plane{p.w, p.h, make([]float32, len(p.px))}
-		for i, v := range p.px {
-			d.px[i] = v - b.px[i]
-		}
-		py.band[k] = d
-		p = b.half()
-	}
-	py.residual = p
-	return py
+	return res
 }
 
 // boxMeanAbs is the mean of |p| over the (2r+1)² box around each pixel
-// (clamped at the borders), by running sums.
+// (clamped at the borders), by running sums: sums across, then down, and
+// one multiplication by the box's inverse size at the end (the reference's
+// preparation is a fixed cost of every q=auto search, so this is kept to
+// adds in the inner loops).
 func boxMeanAbs(p plane, r int) plane {
 	w, h := p.w, p.h
-	tmp := make([]float32, w*h)
-	// Horizontal pass.
+	abs, tmp := getScratch(w*h), getScratch(w*h)
+	defer putScratch(abs)
+	defer putScratch(tmp)
+	for i, v := range p.px {
+		abs[i] = abs32(v)
+	}
 	for y := range h {
-		row := p.px[y*w : (y+1)*w]
+		row := abs[y*w : (y+1)*w]
 		o := tmp[y*w : (y+1)*w]
 		var s float32
 		for x := 0; x <= min(r, w-1); x++ {
-			s += abs32(row[x])
+			s += row[x]
 		}
-		for x := range w {
-			lo, hi := max(x-r, 0), min(x+r, w-1)
-			o[x] = s / float32(hi-lo+1)
+		x := 0
+		for ; x < w && x-r < 0; x++ { // left border: nothing leaves the box
+			o[x] = s
 			if x+r+1 < w {
-				s += abs32(row[x+r+1])
-			}
-			if x-r >= 0 {
-				s -= abs32(row[x-r])
+				s += row[x+r+1]
 			}
 		}
+		for ; x+r+1 < w; x++ { // interior
+			o[x] = s
+			s += row[x+r+1] - row[x-r]
+		}
+		for ; x < w; x++ { // right border: nothing enters the box
+			o[x] = s
+			s -= row[x-r]
+		}
+	}
+	inv := make([]float32, w)
+	for x := range w {
+		inv[x] = 1 / float32(min(x+r, w-1)-max(x-r, 0)+1)
 	}
 	// Vertical pass.
 	out := plane{w, h, make([]float32, w*h)}
@@ -147,10 +160,10 @@ func boxMeanAbs(p plane, r int) plane {
 	}
 	for y := range h {
 		lo, hi := max(y-r, 0), min(y+r, h-1)
-		inv := 1 / float32(hi-lo+1)
+		invY := 1 / float32(hi-lo+1)
 		o := out.px[y*w : (y+1)*w]
 		for x := range o {
-			o[x] = sums[x] * inv
+			o[x] = sums[x] * inv[x] * invY
 		}
 		if y+r+1 < h {
 			for x, v := range tmp[(y+r+1)*w : (y+r+2)*w] {
@@ -173,22 +186,36 @@ func abs32(v float32) float32 {
 	return v
 }
 
-// channelRef is one channel of the reference: its pyramid and, per band,
-// the weight 1/(Mask + activity) of an error at each pixel.
+// channelRef is one channel of the reference: its plane and, per band of
+// its Laplacian-style pyramid, the weight 1/(Mask + activity) of an error
+// at each pixel.
 type channelRef struct {
 	base plane
-	py   pyramid
 	mask [Bands]plane
 }
 
+// newChannelRef builds p's pyramid level by level: each band is the level
+// minus its [1 2 1] blur (the detail at that scale, which unlike a box
+// pyramid's does not vanish where an edge falls on the 2×2 grid), and the
+// next level is the blur halved. Only the bands' masks are kept.
 func newChannelRef(p plane, prm Params) channelRef {
-	c := channelRef{py: pyramidOf(p), base: p}
+	c := channelRef{base: p}
+	level := p
 	for k := range Bands {
-		a := boxMeanAbs(c.py.band[k], prm.Radius)
+		n := len(level.px)
+		blurred := level.blur3(getScratch(n))
+		band := plane{level.w, level.h, getScratch(n)}
+		for i, v := range level.px {
+			band.px[i] = v - blurred.px[i]
+		}
+		a := boxMeanAbs(band, prm.Radius)
+		putScratch(band.px)
 		for i, v := range a.px {
 			a.px[i] = 1 / (float32(prm.Mask) + v)
 		}
 		c.mask[k] = a
+		level = blurred.half()
+		putScratch(blurred.px)
 	}
 	return c
 }
