@@ -86,28 +86,9 @@ func (p plane) halfInto(buf []float32) plane {
 // blur3 is p filtered by [1 2 1]/4 across and down (edges repeated),
 // written to out (p's size).
 func (p plane) blur3(out []float32) plane {
-	w, h := p.w, p.h
-	tmp := getScratch(w * h)
+	tmp := getScratch(p.w * p.h)
 	defer putScratch(tmp)
-	for y := range h {
-		row := p.px[y*w : (y+1)*w]
-		o := tmp[y*w : (y+1)*w]
-		for x := range row {
-			l, r := row[max(x-1, 0)], row[min(x+1, w-1)]
-			o[x] = 0.25*(l+r) + 0.5*row[x]
-		}
-	}
-	res := plane{w, h, out[:w*h]}
-	for y := range h {
-		up := tmp[max(y-1, 0)*w:]
-		mid := tmp[y*w:]
-		down := tmp[min(y+1, h-1)*w:]
-		o := res.px[y*w : (y+1)*w]
-		for x := range o {
-			o[x] = 0.25*(up[x]+down[x]) + 0.5*mid[x]
-		}
-	}
-	return res
+	return p.blurBand(tmp, out, nil)
 }
 
 // boxMeanAbs is the mean of |p| over the (2r+1)² box around each pixel
@@ -335,7 +316,7 @@ func (r *Reference) channelComponents(ref channelRef, px []float32, norms []int)
 }
 
 // blurBand is p's blur3 (written to out; tmp is scratch of p's size),
-// calling band with each row of p minus its blur.
+// calling band, unless nil, with each row of p minus its blur.
 func (p plane) blurBand(tmp, out []float32, band func(y int, row []float32)) plane {
 	w, h := p.w, p.h
 	for y := range h {
@@ -354,13 +335,16 @@ func (p plane) blurBand(tmp, out []float32, band func(y int, row []float32)) pla
 		src := p.px[y*w : y*w+w]
 		o := out[y*w : y*w+w]
 		for x := range o {
-			b := 0.25*(up[x]+down[x]) + 0.5*mid[x]
-			o[x] = b
-			diff[x] = src[x] - b
+			o[x] = 0.25*(up[x]+down[x]) + 0.5*mid[x]
 		}
-		band(y, diff)
+		if band != nil {
+			for x, b := range o {
+				diff[x] = src[x] - b
+			}
+			band(y, diff)
+		}
 	}
-	return plane{w, h, out}
+	return plane{w, h, out[:w*h]}
 }
 
 // accumulator sums |v|·mask to the powers of norms (2, 3, 4, 6 or 8), in
