@@ -12,16 +12,16 @@ var autoModel = map[spec.Format]map[spec.AutoLevel]autoStart{
 	spec.FormatJPEG: {
 		spec.AutoLow:    {Start: 79, Slope: -0.0310},
 		spec.AutoMedium: {Start: 88, Slope: -0.0802},
-		spec.AutoHigh:   {Start: 95, Slope: -0.1092},
+		spec.AutoHigh:   {Start: 96, Slope: -0.1092},
 	},
 	spec.FormatWebP: {
 		spec.AutoLow:    {Start: 86, Slope: -0.0337},
 		spec.AutoMedium: {Start: 90, Slope: -0.0343},
-		spec.AutoHigh:   {Start: 85, Slope: -0.0411},
+		spec.AutoHigh:   {Start: 100, Slope: -0.0411},
 	},
 	spec.FormatAVIF: {
 		spec.AutoLow:    {Start: 82, Slope: -0.0306},
 		spec.AutoMedium: {Start: 82, Slope: -0.0349},
-		spec.AutoHigh:   {Start: 92, Slope: -0.0819},
+		spec.AutoHigh:   {Start: 93, Slope: -0.0819},
 	},
 }

@@ -271,6 +271,7 @@ func main() {
 	autoCPU := flag.Bool("auto-cpu", false, "CPU per miss of whole renders, fixed quality against q=auto, and q=auto against the exhaustive curves (quality-auto-cpu.md in -out)")
 	autoCurves := flag.String("auto-curves", "bin/bench/auto-curves.tsv", "cache of the exhaustive curves for -auto-model and -auto-cpu")
 	autoModelPath := flag.String("auto-model-table", "transform/auto_model_table.go", "q=auto's model table -auto-model writes")
+	autoModelCached := flag.Bool("auto-model-cached", false, "with -auto-model: write the table from the cached curves (-auto-curves) without measuring again (only when the distance has not changed)")
 	reps := flag.Int("reps", 3, "-auto-cpu: renders per measurement (the least CPU is kept)")
 	jobs := flag.Int("jobs", 2, "judges run in parallel")
 	flag.Parse()
@@ -299,7 +300,7 @@ func main() {
 	if *autoModel || *autoCPU {
 		var err error
 		if *autoModel {
-			err = regenerateAutoModel(*corpus, *autoCurves, *autoModelPath)
+			err = regenerateAutoModel(*corpus, *autoCurves, *autoModelPath, !*autoModelCached)
 		}
 		if err == nil && *autoCPU {
 			err = checkAutoCPU(*corpus, *out, *autoCurves, *reps, false)
