@@ -161,11 +161,11 @@ func encodeFidelity(img *vips.ImageRef, f spec.Format, q int, k Knobs, strip boo
 // (nextAutoQuality). The lowest quality tried that met the target is
 // served; when none did, the highest quality tried. Then, when the bound
 // leaves an encode and the image is flat (flatShare), the format's
-// high-fidelity mode (encodeFidelity) is tried too and served when it
-// looks at least as good for no more bytes: on flat images lossless WebP
-// often beats the lossy quality that meets the target (the benchmark's
-// chart: 9.8 KB lossless against 17 KB at q100), and it reaches the look
-// where no lossy quality can.
+// high-fidelity mode (encodeFidelity) is tried too and served when it is
+// the only try that meets the target, or looks at least as good for no
+// more bytes: on flat images lossless WebP often beats the lossy quality
+// that meets the target (the benchmark's chart: 9.8 KB lossless against
+// 17 KB at q100), and it reaches the look where no lossy quality can.
 func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN int, encodeAt, encodeFidelity func(q int) ([]byte, error)) ([]byte, *AutoQuality, error) {
 	target := autoThreshold(level, f)
 	ref, err := yccOf(img)
@@ -204,7 +204,8 @@ func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN
 		return nil, nil, undecodable(err)
 	}
 	a.Encodes++
-	if d > t.D || len(body) > len(bodies[k]) {
+	reaches := !a.Met && d <= target // the only try that meets the target
+	if !reaches && (d > t.D || len(body) > len(bodies[k])) {
 		return bodies[k], a, nil // not better, or better only for more bytes
 	}
 	a.Quality, a.Distance, a.Met, a.Mode = 100, d, d <= target, fidelityMode(f)
