@@ -124,6 +124,50 @@ func fidelityMode(f spec.Format) string {
 // 150-300 ms.
 const fidelityFlatShare = 0.5
 
+// fidelityFewColours is how many distinct colours a flat image may have
+// for lossless WebP to be tried when a lossy try already met the target:
+// graphics, charts, screenshots and text have a few thousand at most, and
+// lossless is then often the smaller; a smooth gradient repeats pixels
+// along its rows but has tens of thousands of colours, and its lossless
+// encode (1.5 bits per pixel on the benchmark's gradients, against 0.2
+// lossy) is always thrown away.
+const fidelityFewColours = 4096
+
+// losslessCandidate says whether lossless WebP is worth an encode for img:
+// a flat image (flatShare), and when a lossy try met the target (met),
+// one with few colours.
+func losslessCandidate(img *vips.ImageRef, met bool) bool {
+	if flatShare(img) < fidelityFlatShare {
+		return false
+	}
+	return !met || coloursAtMost(img, fidelityFewColours)
+}
+
+// coloursAtMost reports whether img's 8-bit pixels have at most limit
+// distinct colours (counted by their first three bands).
+func coloursAtMost(img *vips.ImageRef, limit int) bool {
+	raw, err := img.ToBytes()
+	b := img.Bands()
+	if err != nil || b < 1 {
+		return false
+	}
+	seen := make([]uint64, 1<<24/64)
+	n := 0
+	for i := 0; i+b <= len(raw); i += b {
+		c := uint32(raw[i])
+		if b >= 3 {
+			c = c<<16 | uint32(raw[i+1])<<8 | uint32(raw[i+2])
+		}
+		if seen[c/64]&(1<<(c%64)) == 0 {
+			seen[c/64] |= 1 << (c % 64)
+			if n++; n > limit {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // flatShare is the share of img's pixels equal, in every band, to their
 // left or upper neighbour (0 when the pixels cannot be read).
 func flatShare(img *vips.ImageRef) float64 {
@@ -192,7 +236,7 @@ func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN
 	k := keptAutoTry(tries, target)
 	t := tries[k]
 	a := &AutoQuality{Level: level, Target: target, Quality: t.Q, Distance: t.D, Encodes: len(tries), Met: t.D <= target}
-	if fidelityMode(f) == "" || len(tries) >= maxN || flatShare(img) < fidelityFlatShare {
+	if fidelityMode(f) == "" || len(tries) >= maxN || !losslessCandidate(img, a.Met) {
 		return bodies[k], a, nil
 	}
 	body, err := encodeFidelity(t.Q)

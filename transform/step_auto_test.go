@@ -249,4 +249,20 @@ func TestFlatShare(t *testing.T) {
 			t.Errorf("%s: flat share %.3f, want %.2f..%.2f", tc.name, got, tc.lo, tc.hi)
 		}
 	}
+	// Few colours: the stripes (2) and text on white (grey levels) yes, a
+	// smooth gradient and a photo no.
+	for _, tc := range []struct {
+		name string
+		img  *vips.ImageRef
+		want bool
+	}{
+		{"stripes", load(stripesPNG(t, 64, 32)), true},
+		{"text on white", load(svgToPNG(t, contentSVG["text"])), true},
+		{"gradient", load(svgToPNG(t, contentSVG["gradient"])), false},
+		{"photo", photo, false},
+	} {
+		if got := coloursAtMost(tc.img, fidelityFewColours); got != tc.want {
+			t.Errorf("%s: at most %d colours = %v, want %v", tc.name, fidelityFewColours, got, tc.want)
+		}
+	}
 }
