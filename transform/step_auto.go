@@ -222,7 +222,7 @@ func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN
 	m := autoModelFor(f, level)
 	var tries []autoTry
 	var bodies [][]byte
-	for q := m.Start; q > 0; q = nextAutoQuality(tries, target, m.Slope, maxN) {
+	for q := m.Start; q > 0; q = nextAutoTry(f, tries, target, m.Slope, maxN) {
 		body, err := encodeAt(q)
 		if err != nil {
 			return nil, nil, err
@@ -319,6 +319,24 @@ func autoBracket(tries []autoTry, target float64) (lo, hi, loAt, hiAt int) {
 	return lo, hi, loAt, hiAt
 }
 
+// autoCostlyAVIF is the AVIF quality from which one encode costs about
+// 1.5x one at the scale's default (800 px, bench/quality's TSV: 264 ms at
+// q60, 397 at q90, 440 at q92, 534 at q100), so that a second encode would
+// take the miss to over 3x a fixed one: a first AVIF try at or above it
+// that meets the target ends the search (q=auto:high starts there). Later
+// tries are not cut short: after a miss the search is bracketing, and
+// stopping at the first met try could keep a far higher quality than needed.
+const autoCostlyAVIF = 90
+
+// nextAutoTry is nextAutoQuality, except that a first AVIF try at or above
+// autoCostlyAVIF that meets the target ends the search.
+func nextAutoTry(f spec.Format, tries []autoTry, target, slope float64, maxN int) int {
+	if f == spec.FormatAVIF && len(tries) == 1 && tries[0].D <= target && tries[0].Q >= autoCostlyAVIF {
+		return 0
+	}
+	return nextAutoQuality(tries, target, slope, maxN)
+}
+
 // nextAutoQuality is the quality the search encodes at next, given the
 // tries so far, the target and the format's model slope (d ln distance /
 // d quality, negative), or 0 when the search stops: maxN tries made, the
@@ -410,7 +428,7 @@ func AutoSearchOnCurve(f spec.Format, level spec.AutoLevel, maxN int, distance f
 	target := autoThreshold(level, f)
 	m := autoModelFor(f, level)
 	var tries []autoTry
-	for q := m.Start; q > 0; q = nextAutoQuality(tries, target, m.Slope, maxN) {
+	for q := m.Start; q > 0; q = nextAutoTry(f, tries, target, m.Slope, maxN) {
 		tries = append(tries, autoTry{q, distance(q)})
 	}
 	return tries[keptAutoTry(tries, target)].Q, len(tries)

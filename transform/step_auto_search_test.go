@@ -3,6 +3,8 @@ package transform
 import (
 	"math"
 	"testing"
+
+	"github.com/pixmill/pixmill/transform/spec"
 )
 
 // searchCurve runs the search's decisions (nextAutoQuality, keptAutoTry)
@@ -114,5 +116,35 @@ func TestAutoSearchNeverMetServesHighest(t *testing.T) {
 	tries, k := searchCurve(func(int) float64 { return 50 }, 60, 6, -0.04, 4)
 	if tries[k].Q != 100 || len(tries) > 4 {
 		t.Errorf("tries %v kept %v: want q100 within 4 tries", tries, tries[k])
+	}
+}
+
+// TestNextAutoTryCostlyAVIF: a first AVIF try at q90 or above that meets
+// the target ends the search (another encode there costs more than a fixed
+// miss); below it, after other tries, or in another format, the search goes
+// on as nextAutoQuality says.
+func TestNextAutoTryCostlyAVIF(t *testing.T) {
+	const target, slope = 2.0, -0.05
+	met := func(q int) []autoTry { return []autoTry{{q, 1.0}} } // half the target: room to go lower
+	for _, tc := range []struct {
+		f     spec.Format
+		tries []autoTry
+		stop  bool
+	}{
+		{spec.FormatAVIF, met(92), true},
+		{spec.FormatAVIF, met(autoCostlyAVIF), true},
+		{spec.FormatAVIF, met(80), false},
+		{spec.FormatWebP, met(92), false},
+		{spec.FormatAVIF, []autoTry{{92, 3.0}}, false},            // missed: it must go up
+		{spec.FormatAVIF, []autoTry{{70, 3.0}, {95, 1.0}}, false}, // met after a miss: bracketing goes on
+	} {
+		got := nextAutoTry(tc.f, tc.tries, target, slope, 4)
+		want := nextAutoQuality(tc.tries, target, slope, 4)
+		if tc.stop {
+			want = 0
+		}
+		if got != want || (!tc.stop && got == 0) {
+			t.Errorf("%s after %+v: next %d, want %d", tc.f, tc.tries, got, want)
+		}
 	}
 }
