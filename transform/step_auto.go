@@ -20,8 +20,8 @@ type AutoQuality struct {
 	Distance float64        `json:"distance"`
 	Encodes  int            `json:"encodes"`
 	Met      bool           `json:"met"`
-	// Mode is the format's high-fidelity mode when that is what is served
-	// (fidelityMode: "lossless" for WebP), "" for the lossy scale.
+	// Mode is modeLossless when lossless WebP is served, "" for the lossy
+	// scale.
 	Mode string `json:"mode,omitempty"`
 }
 
@@ -74,16 +74,19 @@ func encodeAuto(s *state) error {
 		return undecodable(err)
 	}
 	s.kill.reset(s.img)
-	stripAll := p.Options.Metadata == spec.MetadataNone
+	var lossless func() ([]byte, error)
+	if p.Format == spec.FormatWebP {
+		lossless = func() ([]byte, error) {
+			b, err := encodeLosslessWebP(s.img, s.cfg.Knobs(), p.Options.Metadata == spec.MetadataNone)
+			return b, undecodable(err)
+		}
+	}
 	body, a, err := searchQuality(s.img, p.Format, p.Options.QualityAuto, s.cfg.AutoMaxEncodes, func(q int) ([]byte, error) {
 		if err := encodeAt(s, q); err != nil {
 			return nil, err
 		}
 		return s.out, nil
-	}, func(q int) ([]byte, error) {
-		b, err := encodeFidelity(s.img, p.Format, q, s.cfg.Knobs(), stripAll)
-		return b, undecodable(err)
-	})
+	}, lossless)
 	if err != nil {
 		return err
 	}
@@ -94,26 +97,23 @@ func encodeAuto(s *state) error {
 // AutoSearch is q=auto for bench/quality: the search on img (in memory)
 // for format f with knobs k, metadata stripped.
 func AutoSearch(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, k Knobs, maxEncodes int) ([]byte, *AutoQuality, error) {
+	var lossless func() ([]byte, error)
+	if f == spec.FormatWebP {
+		lossless = func() ([]byte, error) { return encodeLosslessWebP(img, k, true) }
+	}
 	return searchQuality(img, f, level, maxEncodes, func(q int) ([]byte, error) {
 		return EncodeLossy(img, f, q, k, true)
-	}, func(q int) ([]byte, error) {
-		return encodeFidelity(img, f, q, k, true)
-	})
+	}, lossless)
 }
 
-// fidelityMode is format f's high-fidelity mode, which q=auto also tries
-// on flat images (searchQuality). Lossy WebP is always
+// modeLossless is AutoQuality.Mode when q=auto serves lossless WebP, which
+// it also tries on flat WebP images (searchQuality). Lossy WebP is always
 // 4:2:0 and smears saturated edges even at q100 (the benchmark's flat
 // graphic, chart, logo and text on a gradient miss the target at every
-// quality), so WebP's is lossless, which is compact on exactly such flat
-// images. JPEG and AVIF have none worth an encode: libvips already keeps
-// their full chroma from q90 on, and lossless AVIF is larger than PNG.
-func fidelityMode(f spec.Format) string {
-	if f == spec.FormatWebP {
-		return "lossless"
-	}
-	return ""
-}
+// quality), and lossless is compact on exactly such flat images. JPEG and
+// AVIF have no such step: libvips already keeps their full chroma from
+// q90 on, and lossless AVIF is larger than PNG.
+const modeLossless = "lossless"
 
 // fidelityFlatShare is the share of pixels equal to their left or upper
 // neighbour from which an image is flat enough for lossless WebP to be
@@ -135,28 +135,40 @@ const fidelityFewColours = 4096
 
 // losslessCandidate says whether lossless WebP is worth an encode for img:
 // a flat image (flatShare), and when a lossy try met the target (met),
-// one with few colours.
+// one with few colours. It reads the pixels once.
 func losslessCandidate(img *vips.ImageRef, met bool) bool {
-	if flatShare(img) < fidelityFlatShare {
+	px, err := rawPixelsOf(img)
+	if err != nil || px.flatShare() < fidelityFlatShare {
 		return false
 	}
-	return !met || coloursAtMost(img, fidelityFewColours)
+	return !met || px.coloursAtMost(fidelityFewColours)
 }
 
-// coloursAtMost reports whether img's 8-bit pixels have at most limit
-// distinct colours (counted by their first three bands).
-func coloursAtMost(img *vips.ImageRef, limit int) bool {
+// rawPixels are an image's 8-bit pixels, w×h×bands interleaved.
+type rawPixels struct {
+	raw         []byte
+	w, h, bands int
+}
+
+func rawPixelsOf(img *vips.ImageRef) (rawPixels, error) {
 	raw, err := img.ToBytes()
-	b := img.Bands()
-	if err != nil || b < 1 {
-		return false
+	px := rawPixels{raw, img.Width(), img.Height(), img.Bands()}
+	if err == nil && len(raw) < px.w*px.h*px.bands {
+		err = fmt.Errorf("pixels: %d bytes for %dx%dx%d", len(raw), px.w, px.h, px.bands)
 	}
+	return px, err
+}
+
+// coloursAtMost reports whether the pixels have at most limit distinct
+// colours (counted by their first three bands).
+func (px rawPixels) coloursAtMost(limit int) bool {
+	b := px.bands
 	seen := make([]uint64, 1<<24/64)
 	n := 0
-	for i := 0; i+b <= len(raw); i += b {
-		c := uint32(raw[i])
+	for i := 0; i+b <= len(px.raw); i += b {
+		c := uint32(px.raw[i])
 		if b >= 3 {
-			c = c<<16 | uint32(raw[i+1])<<8 | uint32(raw[i+2])
+			c = c<<16 | uint32(px.raw[i+1])<<8 | uint32(px.raw[i+2])
 		}
 		if seen[c/64]&(1<<(c%64)) == 0 {
 			seen[c/64] |= 1 << (c % 64)
@@ -168,12 +180,11 @@ func coloursAtMost(img *vips.ImageRef, limit int) bool {
 	return true
 }
 
-// flatShare is the share of img's pixels equal, in every band, to their
-// left or upper neighbour (0 when the pixels cannot be read).
-func flatShare(img *vips.ImageRef) float64 {
-	raw, err := img.ToBytes()
-	w, h, b := img.Width(), img.Height(), img.Bands()
-	if err != nil || w < 2 || h < 2 || len(raw) < w*h*b {
+// flatShare is the share of the pixels equal, in every band, to their
+// left or upper neighbour.
+func (px rawPixels) flatShare() float64 {
+	w, h, b, raw := px.w, px.h, px.bands, px.raw
+	if w < 2 || h < 2 {
 		return 0
 	}
 	stride, same := w*b, 0
@@ -188,12 +199,8 @@ func flatShare(img *vips.ImageRef) float64 {
 	return float64(same) / float64((w-1)*(h-1))
 }
 
-// encodeFidelity encodes img in f's fidelityMode (lossless WebP ignores
-// q).
-func encodeFidelity(img *vips.ImageRef, f spec.Format, q int, k Knobs, strip bool) ([]byte, error) {
-	if fidelityMode(f) != "lossless" {
-		return nil, fmt.Errorf("%s has no high-fidelity mode", f)
-	}
+// encodeLosslessWebP encodes img as lossless WebP.
+func encodeLosslessWebP(img *vips.ImageRef, k Knobs, strip bool) ([]byte, error) {
 	out, _, err := img.ExportWebp(&vips.WebpExportParams{Lossless: true, StripMetadata: strip, ReductionEffort: k.WebPEffort})
 	return out, err
 }
@@ -204,13 +211,13 @@ func encodeFidelity(img *vips.ImageRef, f spec.Format, q int, k Knobs, strip boo
 // log-distance line through the tries so far says meets the target
 // (nextAutoQuality). The lowest quality tried that met the target is
 // served; when none did, the highest quality tried. Then, when the bound
-// leaves an encode and the image is flat (flatShare), the format's
-// high-fidelity mode (encodeFidelity) is tried too and served when it is
+// leaves an encode, encodeLossless is given (WebP) and the image is flat
+// (losslessCandidate), lossless WebP is tried too and served when it is
 // the only try that meets the target, or looks at least as good for no
 // more bytes: on flat images lossless WebP often beats the lossy quality
 // that meets the target (the benchmark's chart: 9.8 KB lossless against
 // 17 KB at q100), and it reaches the look where no lossy quality can.
-func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN int, encodeAt, encodeFidelity func(q int) ([]byte, error)) ([]byte, *AutoQuality, error) {
+func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN int, encodeAt func(q int) ([]byte, error), encodeLossless func() ([]byte, error)) ([]byte, *AutoQuality, error) {
 	target := autoThreshold(level, f)
 	ref, err := yccOf(img)
 	if err != nil {
@@ -236,10 +243,10 @@ func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN
 	k := keptAutoTry(tries, target)
 	t := tries[k]
 	a := &AutoQuality{Level: level, Target: target, Quality: t.Q, Distance: t.D, Encodes: len(tries), Met: t.D <= target}
-	if fidelityMode(f) == "" || len(tries) >= maxN || !losslessCandidate(img, a.Met) {
+	if encodeLossless == nil || len(tries) >= maxN || !losslessCandidate(img, a.Met) {
 		return bodies[k], a, nil
 	}
-	body, err := encodeFidelity(t.Q)
+	body, err := encodeLossless()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -252,7 +259,7 @@ func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN
 	if !reaches && (d > t.D || len(body) > len(bodies[k])) {
 		return bodies[k], a, nil // not better, or better only for more bytes
 	}
-	a.Quality, a.Distance, a.Met, a.Mode = 100, d, d <= target, fidelityMode(f)
+	a.Quality, a.Distance, a.Met, a.Mode = 100, d, d <= target, modeLossless
 	return body, a, nil
 }
 

@@ -228,6 +228,9 @@ func TestFlatShare(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer photo.Close()
+	if err := copyToMemory(photo); err != nil { // read twice below, as the search reads it
+		t.Fatal(err)
+	}
 	load := func(b []byte) *vips.ImageRef {
 		img, err := vips.NewImageFromBuffer(b)
 		if err != nil {
@@ -245,7 +248,11 @@ func TestFlatShare(t *testing.T) {
 		{"text on white", load(svgToPNG(t, contentSVG["text"])), fidelityFlatShare, 1},
 		{"stripes", load(stripesPNG(t, 64, 32)), 0.99, 1},
 	} {
-		if got := flatShare(tc.img); got < tc.lo || got > tc.hi {
+		px, err := rawPixelsOf(tc.img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := px.flatShare(); got < tc.lo || got > tc.hi {
 			t.Errorf("%s: flat share %.3f, want %.2f..%.2f", tc.name, got, tc.lo, tc.hi)
 		}
 	}
@@ -261,7 +268,11 @@ func TestFlatShare(t *testing.T) {
 		{"gradient", load(svgToPNG(t, contentSVG["gradient"])), false},
 		{"photo", photo, false},
 	} {
-		if got := coloursAtMost(tc.img, fidelityFewColours); got != tc.want {
+		px, err := rawPixelsOf(tc.img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := px.coloursAtMost(fidelityFewColours); got != tc.want {
 			t.Errorf("%s: at most %d colours = %v, want %v", tc.name, fidelityFewColours, got, tc.want)
 		}
 	}
