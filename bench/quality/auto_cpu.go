@@ -266,15 +266,22 @@ func writeAutoModel(curves []autoCurve, path string) error {
 // changed; unless !fresh, when the cached ones are read), caches them, and
 // writes the model table from them.
 func regenerateAutoModel(corpus, curvesPath, table string, fresh bool) error {
-	r, err := transform.New(transform.DefaultConfig())
-	if err != nil {
-		return err
-	}
-	curves, err := autoCurvesFor(r, corpus, curvesPath, fresh)
+	_, curves, err := rendererAndCurves(corpus, curvesPath, fresh)
 	if err != nil {
 		return err
 	}
 	return writeAutoModel(curves, table)
+}
+
+// rendererAndCurves is a renderer with the default config and the
+// exhaustive curves (autoCurvesFor) it makes or reads.
+func rendererAndCurves(corpus, curvesPath string, fresh bool) (*transform.Renderer, []autoCurve, error) {
+	r, err := transform.New(transform.DefaultConfig())
+	if err != nil {
+		return nil, nil, err
+	}
+	curves, err := autoCurvesFor(r, corpus, curvesPath, fresh)
+	return r, curves, err
 }
 
 // logSlope is the least-squares slope of ln distance over quality for
@@ -340,11 +347,7 @@ type autoMiss struct {
 // and compares q=auto's choices with the exhaustive curves; it writes
 // quality-auto-cpu.md in out.
 func checkAutoCPU(corpus, out, curvesPath string, reps int, fresh bool) error {
-	r, err := transform.New(transform.DefaultConfig())
-	if err != nil {
-		return err
-	}
-	curves, err := autoCurvesFor(r, corpus, curvesPath, fresh)
+	r, curves, err := rendererAndCurves(corpus, curvesPath, fresh)
 	if err != nil {
 		return err
 	}

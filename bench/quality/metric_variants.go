@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/gob"
 	"fmt"
 	"go/format"
@@ -550,15 +551,7 @@ func checkMetricVariants(rows []row, corpus, out, targets, cache string) error {
 	}
 	baseline := cals[0]
 	ranked := slices.Clone(cals[1:])
-	slices.SortStableFunc(ranked, func(x, y calibration) int {
-		switch {
-		case x.score < y.score:
-			return -1
-		case x.score > y.score:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(ranked, func(x, y calibration) int { return cmp.Compare(x.score, y.score) })
 	best := ranked[0]
 	chosen := calibrate(obs, best.c, lt, autoMargin)
 	var measureMs []float64
@@ -604,15 +597,7 @@ func checkMetricVariants(rows []row, corpus, out, targets, cache string) error {
 		addRow(c)
 	}
 	// The best by Spearman alone, for contrast.
-	bySpear := slices.MaxFunc(cals, func(x, y calibration) int {
-		switch {
-		case x.spearman < y.spearman:
-			return -1
-		case x.spearman > y.spearman:
-			return 1
-		}
-		return 0
-	})
+	bySpear := slices.MaxFunc(cals, func(x, y calibration) int { return cmp.Compare(x.spearman, y.spearman) })
 	s.WriteString("\nBest pooled Spearman among all candidates, for contrast (ranking agreement is not the guarantee):\n\n")
 	s.WriteString("| candidate | training saving (mean of 9) | pooled Spearman, training | pooled Spearman, holdout |\n|---|---|---|---|\n")
 	addRow(bySpear)
