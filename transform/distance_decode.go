@@ -5,7 +5,6 @@ package transform
 import "C"
 
 import (
-	"bytes"
 	"errors"
 	"unsafe"
 
@@ -29,8 +28,10 @@ func bodyPlanes(body []byte) (y, cb, cr []float32, w, h int, err error) {
 	return YCbCrPlanes(d)
 }
 
+// isWebP says whether b is a RIFF WEBP container (for stripWebPMetadata
+// too).
 func isWebP(b []byte) bool {
-	return len(b) > 12 && bytes.Equal(b[:4], []byte("RIFF")) && bytes.Equal(b[8:12], []byte("WEBP"))
+	return len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WEBP"
 }
 
 // webpPlanes decodes a WebP body to 8-bit RGB with libwebp (alpha, which

@@ -84,7 +84,7 @@ func asciiOnly(p []byte) string {
 // whatever metadata was removed before saving. Anything that does not parse
 // as a WebP container is returned as it is.
 func stripWebPMetadata(b []byte) []byte {
-	if len(b) < 12 || string(b[:4]) != "RIFF" || string(b[8:12]) != "WEBP" {
+	if !isWebP(b) {
 		return b
 	}
 	drop := map[string]byte{"EXIF": 0x08, "XMP ": 0x04, "ICCP": 0x20}

@@ -163,18 +163,14 @@ func rawPixelsOf(img *vips.ImageRef) (rawPixels, error) {
 // colours (counted by their first three bands).
 func (px rawPixels) coloursAtMost(limit int) bool {
 	b := px.bands
-	seen := make([]uint64, 1<<24/64)
-	n := 0
+	seen := make(map[uint32]struct{}, limit+1)
 	for i := 0; i+b <= len(px.raw); i += b {
 		c := uint32(px.raw[i])
 		if b >= 3 {
 			c = c<<16 | uint32(px.raw[i+1])<<8 | uint32(px.raw[i+2])
 		}
-		if seen[c/64]&(1<<(c%64)) == 0 {
-			seen[c/64] |= 1 << (c % 64)
-			if n++; n > limit {
-				return false
-			}
+		if seen[c] = struct{}{}; len(seen) > limit {
+			return false
 		}
 	}
 	return true
@@ -199,9 +195,14 @@ func (px rawPixels) flatShare() float64 {
 	return float64(same) / float64((w-1)*(h-1))
 }
 
-// encodeLosslessWebP encodes img as lossless WebP.
+// encodeLosslessWebP encodes img as lossless WebP; strip leaves every
+// metadata chunk out, as EncodeLossy does (stripWebPMetadata: libvips
+// writes an EXIF chunk even when asked not to).
 func encodeLosslessWebP(img *vips.ImageRef, k Knobs, strip bool) ([]byte, error) {
 	out, _, err := img.ExportWebp(&vips.WebpExportParams{Lossless: true, StripMetadata: strip, ReductionEffort: k.WebPEffort})
+	if err == nil && strip {
+		out = stripWebPMetadata(out)
+	}
 	return out, err
 }
 

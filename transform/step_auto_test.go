@@ -196,6 +196,11 @@ func TestAutoQualityFidelityMode(t *testing.T) {
 			if served, err := Distance(img, res.Body); err != nil || served != a.Distance {
 				t.Errorf("served body's distance %.3f (%v), reported %.3f", served, err, a.Distance)
 			}
+			// metadata=none (the default) strips lossless WebP too: libvips
+			// writes an EXIF chunk unless stripWebPMetadata removes it.
+			if bytes.Contains(res.Body, []byte("EXIF")) {
+				t.Error("the lossless body carries an EXIF chunk")
+			}
 		})
 	}
 	cfg := DefaultConfig()

@@ -227,9 +227,6 @@ func NewReference(y, cb, cr []float32, w, h int, prm Params) *Reference {
 	}
 }
 
-// Size is the reference's width and height.
-func (r *Reference) Size() (w, h int) { return r.w, r.h }
-
 // Distance is the masked-error distance of the distorted image (planes as
 // for NewReference, the same size) to r: 0 for identical planes.
 func (r *Reference) Distance(y, cb, cr []float32) float64 {
