@@ -227,21 +227,19 @@ func searchQuality(img *vips.ImageRef, f spec.Format, level spec.AutoLevel, maxN
 	if maxN <= 0 {
 		maxN = DefaultConfig().AutoMaxEncodes
 	}
-	m := autoModelFor(f, level)
-	var tries []autoTry
 	var bodies [][]byte
-	for q := m.Start; q > 0; q = nextAutoTry(f, tries, target, m.Slope, maxN) {
+	tries, k, err := runAutoSearch(f, autoModelFor(f, level), target, maxN, func(q int) (float64, error) {
 		body, err := encodeAt(q)
 		if err != nil {
-			return nil, nil, err
+			return 0, err
 		}
+		bodies = append(bodies, body)
 		d, err := distanceTo(ref, body)
-		if err != nil {
-			return nil, nil, undecodable(err)
-		}
-		tries, bodies = append(tries, autoTry{q, d}), append(bodies, body)
+		return d, undecodable(err)
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	k := keptAutoTry(tries, target)
 	t := tries[k]
 	a := &AutoQuality{Level: level, Target: target, Quality: t.Q, Distance: t.D, Encodes: len(tries), Met: t.D <= target}
 	if encodeLossless == nil || len(tries) >= maxN || !losslessCandidate(img, a.Met) {
@@ -433,11 +431,25 @@ func keptAutoTry(tries []autoTry, target float64) int {
 // of encodes, for bench/quality: the quality kept and the encodes it
 // would have made.
 func AutoSearchOnCurve(f spec.Format, level spec.AutoLevel, maxN int, distance func(q int) float64) (quality, encodes int) {
-	target := autoThreshold(level, f)
-	m := autoModelFor(f, level)
+	tries, k, _ := runAutoSearch(f, autoModelFor(f, level), autoThreshold(level, f), maxN, func(q int) (float64, error) {
+		return distance(q), nil
+	})
+	return tries[k].Q, len(tries)
+}
+
+// runAutoSearch is the search's loop, shared by searchQuality (which
+// encodes and measures each try), AutoSearchOnCurve and the tests (which
+// read a curve): from m's start, each next quality from nextAutoTry,
+// measure giving a try's distance. It returns the tries and the index of
+// the one to serve (keptAutoTry).
+func runAutoSearch(f spec.Format, m autoStart, target float64, maxN int, measure func(q int) (float64, error)) ([]autoTry, int, error) {
 	var tries []autoTry
 	for q := m.Start; q > 0; q = nextAutoTry(f, tries, target, m.Slope, maxN) {
-		tries = append(tries, autoTry{q, distance(q)})
+		d, err := measure(q)
+		if err != nil {
+			return nil, 0, err
+		}
+		tries = append(tries, autoTry{q, d})
 	}
-	return tries[keptAutoTry(tries, target)].Q, len(tries)
+	return tries, keptAutoTry(tries, target), nil
 }

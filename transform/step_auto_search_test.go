@@ -7,14 +7,14 @@ import (
 	"github.com/pixmill/pixmill/transform/spec"
 )
 
-// searchCurve runs the search's decisions (nextAutoQuality, keptAutoTry)
-// on a synthetic distance curve, as searchQuality runs them on encodes.
+// searchCurve runs the search's loop (runAutoSearch, for WebP: no
+// format-specific stop) on a synthetic distance curve, as searchQuality
+// runs it on encodes.
 func searchCurve(curve func(q int) float64, start int, target, slope float64, maxN int) ([]autoTry, int) {
-	var tries []autoTry
-	for q := start; q > 0; q = nextAutoQuality(tries, target, slope, maxN) {
-		tries = append(tries, autoTry{q, curve(q)})
-	}
-	return tries, keptAutoTry(tries, target)
+	tries, k, _ := runAutoSearch(spec.FormatWebP, autoStart{start, slope}, target, maxN, func(q int) (float64, error) {
+		return curve(q), nil
+	})
+	return tries, k
 }
 
 // exponential is a smooth curve: distance a·e^(s·q), s < 0.
@@ -145,6 +145,19 @@ func TestNextAutoTryCostlyAVIF(t *testing.T) {
 		}
 		if got != want || (!tc.stop && got == 0) {
 			t.Errorf("%s after %+v: next %d, want %d", tc.f, tc.tries, got, want)
+		}
+	}
+}
+
+// TestAutoModelTable: the generated model has a start in range and a
+// falling slope for every format and level q=auto applies to.
+func TestAutoModelTable(t *testing.T) {
+	for _, f := range []spec.Format{spec.FormatJPEG, spec.FormatWebP, spec.FormatAVIF} {
+		for _, level := range []spec.AutoLevel{spec.AutoLow, spec.AutoMedium, spec.AutoHigh} {
+			m, ok := autoModel[f][level]
+			if !ok || m.Start < autoMinQuality || m.Start > 100 || m.Slope >= 0 {
+				t.Errorf("%s %s: %+v (present %v); want a start in %d..100 and a negative slope", f, level, m, ok, autoMinQuality)
+			}
 		}
 	}
 }
