@@ -12,7 +12,7 @@ import (
 // AutoQuality is how q=auto chose: the level and its target on the
 // in-process distance (Distance), the quality kept and its distance, the
 // encodes it took, and whether the target was met (false: no try within
-// the bound met it, and the best-looking try is served).
+// the bound met it, and the highest quality tried is served).
 type AutoQuality struct {
 	Level    spec.AutoLevel `json:"level"`
 	Target   float64        `json:"target"`
@@ -286,12 +286,13 @@ func distanceTo(ref yccPlanes, body []byte) (float64, error) {
 // encode and measurement, each about a fixed-quality miss's whole encoder
 // time or more. The last try the bound allows aims lower, at autoAimLast:
 // a miss there is wasted, and a bracket's secant tends to creep up on the
-// answer from the missed side. The four were chosen by running the search's decisions on
-// the benchmark's exhaustive curves (every quality of every image, format
-// and level): they cut the mean encodes from 2.7-2.8 (jump and secant
-// alone) to 2.2-2.5 for about 1 % more bytes; autoAimLast cut the mean bytes
-// over the exhaustive answer from +9.5 to +5.9 % for WebP and +2.6 to +1.7 %
-// for AVIF, +4.7 to +4.8 % for JPEG (docs/benchmarks/quality.md).
+// answer from the missed side. autoTolerance, autoClose, autoAim and
+// autoAimLast were chosen by running the search's decisions on the
+// benchmark's exhaustive curves (every quality of every image, format and
+// level) with the earlier SSIM distance; with the masked distance and the
+// regenerated model the same decisions take 1.5-2.1 encodes on average and
+// keep +5 to +9 % mean bytes over the exhaustive answer
+// (docs/benchmarks/quality-auto-cpu.md, last table).
 const (
 	autoMinQuality = 10
 	autoTolerance  = 2

@@ -160,7 +160,7 @@ func (l *Locator) analyze(ctx context.Context, preview Preview) (Regions, error)
 }
 
 // blamesPreview is a 4xx from the sidecar: it answered, and refused this
-// preview; that says nothing about its health, so the breaker ignores it.
+// preview; the breaker counts that as an answer (the sidecar is up).
 func blamesPreview(err error) bool {
 	var se *StatusError
 	return errors.As(err, &se) && se.Code >= 400 && se.Code < 500
