@@ -220,10 +220,7 @@ func writeAutoModel(curves []autoCurve, path string) error {
 	b.WriteString("// autoModel: per format and q=auto level, the median lowest quality meeting\n// the target and the median log-distance slope around it, over the\n")
 	b.WriteString("// benchmark's training images at 800 px, every quality 10..100 tried\n// (docs/benchmarks/quality-auto-cpu.md).\n")
 	b.WriteString("var autoModel = map[spec.Format]map[spec.AutoLevel]autoStart{\n")
-	holdout := map[string]bool{}
-	for _, im := range imageSet(false) {
-		holdout[im.Name] = im.Holdout
-	}
+	holdout := holdoutNames()
 	for _, f := range autoFormats {
 		fmt.Fprintf(&b, "\tspec.Format%s: {\n", formatIdent(f))
 		for _, level := range autoLevels {

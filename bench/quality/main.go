@@ -164,12 +164,18 @@ func trainingSet() []image {
 	return slices.DeleteFunc(imageSet(false), func(im image) bool { return im.Holdout })
 }
 
-// trainingRows is rows without the holdout images'.
-func trainingRows(rows []row) []row {
+// holdoutNames says of each image name whether it is in the holdout.
+func holdoutNames() map[string]bool {
 	holdout := map[string]bool{}
 	for _, im := range imageSet(false) {
 		holdout[im.Name] = im.Holdout
 	}
+	return holdout
+}
+
+// trainingRows is rows without the holdout images'.
+func trainingRows(rows []row) []row {
+	holdout := holdoutNames()
 	return slices.DeleteFunc(slices.Clone(rows), func(r row) bool { return holdout[r.Image] })
 }
 

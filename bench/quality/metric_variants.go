@@ -385,7 +385,7 @@ func judge(curves map[string][]curvePoint, classOf map[string]string, t, target 
 	reachable := map[string][]curvePoint{}
 	for name, ps := range curves {
 		if _, ok := safeThreshold(ps, target); !ok {
-			best := slices.MinFunc(ps, func(a, b curvePoint) int { return cmpFloat(a.butter, b.butter) })
+			best := slices.MinFunc(ps, func(a, b curvePoint) int { return cmp.Compare(a.butter, b.butter) })
 			g.unreachable = append(g.unreachable, fmt.Sprintf("%s (best %.3f at q%d)", name, best.butter, best.q))
 			continue
 		}
@@ -436,16 +436,6 @@ func judge(curves map[string][]curvePoint, classOf map[string]string, t, target 
 		}
 	}
 	return g
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // calibration is a candidate's thresholds and how they do.

@@ -89,7 +89,11 @@ func (b *Breaker) Trip() (opened bool) {
 }
 
 // Release ends a call that says nothing about the dependency's health (its
-// caller left, or the input was refused), counting nothing.
+// caller left, or the input was refused), counting nothing. It frees the
+// half-open trial slot whoever calls it: a call let through before the
+// breaker opened that ends with Release while a trial is in flight lets a
+// second trial start (calls do not carry which one is the trial; a known
+// gap, harmless beyond one extra call to a dependency that may be down).
 func (b *Breaker) Release() {
 	b.mu.Lock()
 	b.trial = false
