@@ -11,9 +11,11 @@ export type Gravity = Compass | "auto" | "face" | { x: number; y: number };
 export type Format = "auto" | "avif" | "webp" | "jpeg" | "png" | "json";
 export type Metadata = "none" | "copyright" | "keep";
 /** `auto` (= `auto:medium`), `auto:low`, `auto:medium`, `auto:high`: the lowest quality per image under the level's target. */
-export type AutoQuality = "auto" | "auto:low" | "auto:medium" | "auto:high";
+export type AutoQuality = (typeof autoLevels)[number];
+const autoLevels = ["auto", "auto:low", "auto:medium", "auto:high"] as const;
 /** A format's own encoder quality, bypassing the one scale (`q=avif:50;webp:70`). */
-export type QualityOverrides = Partial<Record<"avif" | "jpeg" | "png" | "webp", number>>;
+export type QualityOverrides = Partial<Record<(typeof overrideFormats)[number], number>>;
+const overrideFormats = ["avif", "jpeg", "png", "webp"] as const;
 /** A source region: whole source pixels, or fractions of the source's sides (`unit: "fraction"`). */
 export interface Region {
   x: number;
@@ -140,7 +142,7 @@ function point(p: string | { x: number; y: number }): string {
 function quality(q: number | AutoQuality | undefined, per: QualityOverrides | undefined): string | undefined {
   const parts: string[] = [];
   if (typeof q === "string") {
-    if (!["auto", "auto:low", "auto:medium", "auto:high"].includes(q)) throw new RangeError(`pixmill: ${q} is not a quality`);
+    if (!(autoLevels as readonly string[]).includes(q)) throw new RangeError(`pixmill: ${q} is not a quality`);
     parts.push(q);
   } else if (q !== undefined) {
     parts.push(String(int(q)));
@@ -148,7 +150,7 @@ function quality(q: number | AutoQuality | undefined, per: QualityOverrides | un
   for (const f of Object.keys(per ?? {}).sort()) {
     const v = per![f as keyof QualityOverrides];
     if (v === undefined) continue;
-    if (!["avif", "jpeg", "png", "webp"].includes(f)) throw new RangeError(`pixmill: ${f} is not a format`);
+    if (!(overrideFormats as readonly string[]).includes(f)) throw new RangeError(`pixmill: ${f} is not a format`);
     parts.push(`${f}:${int(v)}`);
   }
   return parts.length === 0 ? undefined : parts.join(";");
